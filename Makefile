@@ -1,0 +1,35 @@
+# Everything a fresh clone needs: `make demo` and `make test` build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# The CPU build of torch lies on this kind of machine's disk; pip finds it there.
+WHEELS := $(wildcard /opt/wheels)
+PIP := $(BIN)/python -m pip
+PIPFLAGS := -q --disable-pip-version-check $(if $(WHEELS),--find-links $(WHEELS),)
+PORT ?= 8001
+
+.PHONY: install demo test serve clean chromium
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install $(PIPFLAGS) "setuptools<81" wheel
+	# torch first and pinned: an unpinned resolve would pull a multi-GB CUDA build.
+	$(PIP) install $(PIPFLAGS) "torch==2.13.0"
+	$(PIP) install $(PIPFLAGS) -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: install
+	$(BIN)/corpus demo --port $(PORT)
+
+serve: install
+	$(BIN)/corpus serve --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) corpus.db corpus.db-wal corpus.db-shm .pytest_cache

@@ -1,0 +1,62 @@
+"""Opening corpus.db and the writes every stage shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from corpus.schema import ensure_schema
+
+
+class StoreError(Exception):
+    """A problem with the database file that the user can fix (path, permissions, corruption)."""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def document_id(canonical_url: str) -> str:
+    """Stable id of a document: the same page gets the same id in every database."""
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def open_db(path: str | Path, *, create: bool = True, readonly: bool = False) -> sqlite_utils.Database:
+    """Open (and, unless read-only, create and migrate) the corpus database."""
+    path = Path(path)
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path} is a directory, not a database file")
+    if not path.exists():
+        if not create or readonly:
+            raise StoreError(f"database {path} does not exist (run `corpus crawl` or `corpus demo` first)")
+        if not path.parent.exists():
+            raise StoreError(f"directory {path.parent} does not exist")
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        else:
+            conn = sqlite3.connect(str(path))
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if not readonly:
+            ensure_schema(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot use {path} as a corpus database: {exc}") from exc
+    return db
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Row counts of the main tables, for reports and the idempotence tests."""
+    names = ["documents", "mentions", "cases", "case_documents", "raw_pages", "rejected_pages", "crawl_runs"]
+    return {name: db[name].count for name in names if db[name].exists()}

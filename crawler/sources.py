@@ -1,0 +1,161 @@
+"""The source registry: which outlets to crawl and how to discover their articles.
+
+The registry is YAML (`crawler/sources.yml`; the sample site has its own). `load_sources`
+checks its shape and fails loudly, naming the entry and the field, on anything malformed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+DISCOVERY_TYPES = {"sitemap", "rss", "listing", "search"}
+LANGUAGES = {"ru", "en", "kk", "ky", "uz", "tg"}
+
+
+class RegistryError(ValueError):
+    """The registry file is malformed; the message names the entry and field."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    type: str
+    url: str
+    article_pattern: str | None = None
+    next_pattern: str | None = None
+    max_pages: int = 5
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    base_url: str
+    languages: tuple[str, ...]
+    country: str
+    allowed_domains: tuple[str, ...]
+    discovery: tuple[Discovery, ...] = field(default_factory=tuple)
+    keywords: tuple[str, ...] = ()
+
+
+def _require(entry: dict, key: str, kind: type, where: str):
+    if key not in entry:
+        raise RegistryError(f"{where}: missing required field '{key}'")
+    value = entry[key]
+    if not isinstance(value, kind):
+        raise RegistryError(f"{where}: field '{key}' must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def parse_sources(data: object, base: str | None = None) -> list[Source]:
+    """Validate a parsed registry; `base` fills `{base}` in URLs (the sample site's address)."""
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise RegistryError("registry: top level must be a mapping with a 'sources' list")
+    sources, names = [], set()
+    for i, entry in enumerate(data["sources"]):
+        where = f"sources[{i}]"
+        if not isinstance(entry, dict):
+            raise RegistryError(f"{where}: must be a mapping")
+        name = _require(entry, "name", str, where)
+        where = f"source '{name}'"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+            raise RegistryError(f"{where}: name must be lowercase letters, digits, '-' or '_'")
+        if name in names:
+            raise RegistryError(f"{where}: duplicate name")
+        names.add(name)
+
+        def fill(url: str) -> str:
+            if "{base}" in url:
+                if base is None:
+                    raise RegistryError(f"{where}: '{{base}}' in a URL needs a base address")
+                url = url.replace("{base}", base.rstrip("/"))
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise RegistryError(f"{where}: '{url}' is not an http(s) URL")
+            return url
+
+        base_url = fill(_require(entry, "base_url", str, where))
+        languages = _require(entry, "languages", list, where)
+        bad = [lang for lang in languages if lang not in LANGUAGES]
+        if not languages or bad:
+            raise RegistryError(f"{where}: languages must be a non-empty list from {sorted(LANGUAGES)}")
+        country = _require(entry, "country", str, where)
+        if not re.fullmatch(r"[A-Z]{2}", country):
+            raise RegistryError(f"{where}: country must be an ISO 3166 alpha-2 code like KZ")
+        domains = entry.get("allowed_domains") or [urlsplit(base_url).hostname]
+        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+            raise RegistryError(f"{where}: allowed_domains must be a list of host names")
+        methods = _require(entry, "discovery", list, where)
+        if not methods:
+            raise RegistryError(f"{where}: needs at least one discovery method")
+        discovery = []
+        for j, method in enumerate(methods):
+            mwhere = f"{where} discovery[{j}]"
+            if not isinstance(method, dict):
+                raise RegistryError(f"{mwhere}: must be a mapping")
+            mtype = _require(method, "type", str, mwhere)
+            if mtype not in DISCOVERY_TYPES:
+                raise RegistryError(f"{mwhere}: type must be one of {sorted(DISCOVERY_TYPES)}")
+            url = fill(_require(method, "url", str, mwhere))
+            if mtype == "search" and "{query}" not in url:
+                raise RegistryError(f"{mwhere}: a search URL needs a '{{query}}' placeholder")
+            for key in ("article_pattern", "next_pattern"):
+                if method.get(key) is not None:
+                    try:
+                        re.compile(method[key])
+                    except re.error as exc:
+                        raise RegistryError(f"{mwhere}: {key} is not a valid regex: {exc}") from None
+            max_pages = method.get("max_pages", 5)
+            if not isinstance(max_pages, int) or max_pages < 1:
+                raise RegistryError(f"{mwhere}: max_pages must be a positive integer")
+            discovery.append(Discovery(mtype, url, method.get("article_pattern"),
+                                       method.get("next_pattern"), max_pages))
+        host = urlsplit(base_url).hostname or ""
+        if not any(host == d or host.endswith("." + d) for d in domains):
+            raise RegistryError(f"{where}: base_url host {host} is not in allowed_domains")
+        sources.append(Source(
+            name=name, title=entry.get("title") or name, base_url=base_url,
+            languages=tuple(languages), country=country, allowed_domains=tuple(domains),
+            discovery=tuple(discovery), keywords=tuple(entry.get("keywords") or ()),
+        ))
+    return sources
+
+
+def load_sources(path: str | Path | None = None, *, base: str | None = None) -> list[Source]:
+    """Load the real registry (default), or any registry file."""
+    if path is None:
+        text = resources.files("crawler").joinpath("sources.yml").read_text("utf-8")
+        where = "crawler/sources.yml"
+    else:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise RegistryError(f"cannot read registry {path}: {exc.strerror}") from None
+        where = str(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{where}: not valid YAML: {exc}") from None
+    return parse_sources(data, base=base)
+
+
+def sample_sources(base: str) -> list[Source]:
+    """The registry of the bundled sample site served at `base`."""
+    text = resources.files("crawler.sample_site").joinpath("sources.yml").read_text("utf-8")
+    return parse_sources(yaml.safe_load(text), base=base)
+
+
+def select(sources: list[Source], names: list[str] | tuple[str, ...]) -> list[Source]:
+    """The named sources, in registry order; an unknown name is an error."""
+    if not names:
+        return sources
+    known = {s.name for s in sources}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise RegistryError(f"unknown source(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return [s for s in sources if s.name in names]
