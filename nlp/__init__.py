@@ -1,0 +1,1 @@
+"""nlp library (init placeholder)."""

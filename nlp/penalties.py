@@ -1,0 +1,151 @@
+"""Penalties imposed by a court: kind, min and max years, regime, confiscation.
+
+The component `case_penalties` writes `doc._.penalties`: a list of dicts
+{"kind", "min_years", "max_years", "regime", "confiscation", "text", "start", "end"}.
+A term counts only when the nearest cue before it in its sentence says a court imposed it
+("приговорил", "sentenced"), not that a law allows it ("грозит", "punishable by") or that a
+prosecutor asked for it ("запросил", "sought"). Cue words live in data/penalty_cues.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.numbers import as_int_or_float, cardinal_pattern, to_number
+from nlp.spans import ensure_extension, sentence_bounds
+
+# Finite forms that say a court imposed a term (not "приговорить", "to sentence").
+IMPOSED = {
+    "ru": r"приговорил|приговорен|приговорён|приговором|осудил|осужден|осуждён|назначил|назначен|получил|получит|"
+          r"вынес|смягчил|оставил|заменил|определил|отбывать|отбудет|присудил",
+    "en": r"sentenced|jailed|convicted|gave|given|handed|received|receives|got|imprisoned|upheld|reduced|commuted|"
+          r"ordered|found\s+guilty|must\s+serve|will\s+serve|to\s+serve|were\s+given|was\s+given",
+}
+NOT_IMPOSED = {
+    "ru": r"грозит|грозило|грозят|грозил|светит|предусматрива|наказывается|санкци|запрос|просил|просит|потребова|"
+          r"требова|прокурор|гособвинител|обвинени[ея]\s+просил|вплоть\s+до|может\s+получить|могут\s+получить|"
+          r"ранее|до\s+этого|уже\s+отбывал|в\s+прошлом",
+    "en": r"\bfaces?\b|facing|punishable|carries|carry|provides\s+for|requested|asked\s+for|\basked\b|sought|seeks?|"
+          r"demanded|prosecutors?|prosecution|could\s+get|could\s+receive|could\s+face|previously|earlier\s+served|"
+          r"had\s+served|risks?|\bup\s+to\b",
+}
+YEARS = {"ru": r"(?:год[а-я]*|лет)", "en": r"(?:years?|yrs?)"}
+MONTHS = {"ru": r"месяц[а-я]*", "en": r"months?"}
+
+
+@lru_cache(maxsize=1)
+def _cues() -> dict:
+    return json.loads(resources.files("nlp").joinpath("data/penalty_cues.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=2)
+def _duration(lang: str) -> re.Pattern:
+    n = cardinal_pattern(lang)
+    y, mo = YEARS[lang], MONTHS[lang]
+    if lang == "ru":
+        rng = rf"(?:от\s+)?(?P<lo>{n})\s*(?:до|-|–|—)\s*(?P<hi>{n})\s*{y}"
+    else:
+        rng = (rf"(?:(?:from|between)\s+)?(?P<lo>{n})(?:\s*(?:to|and|-|–|—)\s*|-)(?P<hi>{n})(?:[\s-]*){y}")
+    single = rf"(?P<n>{n})(?:\s*|-){y}(?:\s*(?:и\s+|and\s+|,\s*)?(?P<m>{n})(?:\s*|-){mo})?"
+    months = rf"(?P<mo>{n})(?:\s*|-){mo}"
+    return re.compile(rf"(?<![\w.,])(?:{rng}|{single}|{months})(?!\w)", re.I)
+
+
+def _cue_regex(words: list[str]) -> re.Pattern:
+    return re.compile("|".join(words), re.I)
+
+
+def _kind(lang: str, before: str, after: str, sentence: str) -> str | None:
+    cues = _cues()[lang]
+    near = before[-40:] + " " + after[:60]
+    for kind in ("life", "death", "suspended", "restricted_freedom", "prison"):
+        if _cue_regex(cues[kind]).search(near):
+            return kind
+    # "приговорил к 7 годам" / "sentenced to seven years": prison is implied.
+    if lang == "ru" and re.search(r"\bк\s*$", before) and re.search(IMPOSED["ru"], sentence, re.I):
+        return "prison"
+    if lang == "en" and re.search(r"\bto\s*$", before) and re.search(r"sentenced|jailed", sentence, re.I):
+        return "prison"
+    return None
+
+
+def _imposed(lang: str, text_before: str, sentence: str) -> bool:
+    """Is the nearest cue before the term (within its sentence) one of imposition?"""
+    last_yes = max((m.end() for m in re.finditer(IMPOSED[lang], text_before, re.I)), default=-1)
+    last_no = max((m.end() for m in re.finditer(NOT_IMPOSED[lang], text_before, re.I)), default=-1)
+    if last_yes < 0 and last_no < 0:
+        # No cue before: a cue after the term in the sentence decides ("10 лет грозит ...").
+        after = sentence[len(text_before):]
+        return bool(re.search(IMPOSED[lang], after, re.I)) and not re.search(NOT_IMPOSED[lang], after, re.I)
+    return last_yes > last_no
+
+
+def _extras(lang: str, sentence: str) -> tuple[str | None, bool]:
+    cues = _cues()[lang]
+    regime = next((name for name, words in cues["regime"].items()
+                   if any(w.lower() in sentence.lower() for w in words)), None)
+    confiscation = any(w in sentence.lower() for w in cues["confiscation"])
+    return regime, confiscation
+
+
+def find_penalties(text: str, lang: str) -> list[dict]:
+    lang = "en" if lang == "en" else "ru"
+    found: list[dict] = []
+    cues = _cues()[lang]
+    for m in _duration(lang).finditer(text):
+        s_start, s_end = sentence_bounds(text, m.start())
+        sentence = text[s_start:s_end]
+        before, after = text[s_start:m.start()], text[m.end():s_end]
+        kind = _kind(lang, before, after, sentence)
+        if kind is None or not _imposed(lang, before, sentence):
+            continue
+        if m.group("lo"):
+            lo, hi = to_number(m.group("lo"), lang), to_number(m.group("hi"), lang)
+        elif m.group("n"):
+            lo = to_number(m.group("n"), lang) + (to_number(m.group("m"), lang) / 12 if m.group("m") else 0)
+            hi = lo
+        else:
+            lo = hi = to_number(m.group("mo"), lang) / 12
+        if lo is None or hi is None or not (0 < lo <= hi <= 50):
+            continue
+        regime, confiscation = _extras(lang, sentence)
+        found.append({"kind": kind, "min_years": as_int_or_float(lo), "max_years": as_int_or_float(hi),
+                      "regime": regime, "confiscation": confiscation,
+                      "text": m.group(0), "start": m.start(), "end": m.end()})
+    for kind in ("life", "death", "fine"):
+        for m in _cue_regex(cues[kind]).finditer(text):
+            if any(f["start"] <= m.start() < f["end"] + 40 and f["kind"] == kind for f in found):
+                continue
+            s_start, s_end = sentence_bounds(text, m.start())
+            sentence = text[s_start:s_end]
+            if not _imposed(lang, text[s_start:m.start()], sentence):
+                continue
+            regime, confiscation = _extras(lang, sentence)
+            found.append({"kind": kind, "min_years": None, "max_years": None, "regime": regime,
+                          "confiscation": confiscation, "text": m.group(0), "start": m.start(), "end": m.end()})
+    found.sort(key=lambda f: f["start"])
+    out, seen = [], set()
+    for f in found:
+        key = (f["kind"], f["min_years"], f["max_years"])
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+@Language.factory("case_penalties")
+def make_case_penalties(nlp: Language, name: str):
+    ensure_extension("penalties", default=None)
+    lang = nlp.lang
+
+    def case_penalties(doc: Doc) -> Doc:
+        doc._.penalties = find_penalties(doc.text, lang)
+        return doc
+
+    return case_penalties

@@ -1,0 +1,35 @@
+"""Shared helpers for components that find facts with patterns over `doc.text`."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc, Span
+
+
+def span_of(doc: Doc, start: int, end: int) -> Span | None:
+    """The token span covering characters [start, end), expanded to token boundaries."""
+    return doc.char_span(start, end, alignment_mode="expand")
+
+
+def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    """Character bounds of the sentence around `pos` (a light splitter that works without a parser)."""
+    left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos), text.rfind("? ", 0, pos))
+    # "ст. 256" and "ч. 2" abbreviations do not end a sentence.
+    while left > 0 and re.search(r"(?:\b(?:ст|ч|п|г|гг|им|ул|обл|Art|No|Mr|Ms|Dr|St))$", text[max(0, left - 4):left]):
+        left = max(text.rfind(". ", 0, left), text.rfind("\n", 0, left))
+    start = left + 1 if left >= 0 else 0
+    m = re.compile(r"(?<!\bст)(?<!\bч)(?<!\bп)(?<!\bг)(?<!\bArt)(?<!\bNo)[.!?](?:\s|$)|\n").search(text, pos)
+    end = m.end() if m else len(text)
+    return start, end
+
+
+def sentence_text(text: str, start: int, end: int) -> str:
+    s, _ = sentence_bounds(text, start)
+    _, e = sentence_bounds(text, max(start, end - 1))
+    return text[s:e].strip()
+
+
+def ensure_extension(name: str, default=None, cls=Doc) -> None:
+    if not cls.has_extension(name):
+        cls.set_extension(name, default=default)
