@@ -82,6 +82,11 @@ TABLES: dict[str, dict] = {
         pk="document_id",
         foreign_keys=[("case_id", "cases", "id"), ("document_id", "documents", "id")],
     ),
+    # What happened to case ids across runs: a cited id stays resolvable after a merge.
+    "case_history": dict(
+        columns={"id": int, "case_id": str, "event": str, "other_case_id": str, "at": str, "detail": str},
+        pk="id",
+    ),
 }
 
 INDEXES: list[tuple[str, list[str], bool]] = [

