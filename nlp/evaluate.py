@@ -1,0 +1,95 @@
+"""Scoring extraction against hand-written gold snippets (tests/gold/extraction.jsonl).
+
+Every field is scored as precision/recall/F1 over sets of normalised items, micro-averaged
+over snippets, per language: what `corpus evaluate` prints and what CI's floors guard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.extraction import extract_many
+
+FIELDS = ("articles", "penalties", "places", "event_dates", "orgs", "platforms",
+          "convicted_count", "persons", "stage", "is_case_report")
+
+
+def _num(value):
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(float(value), 2)
+
+
+def normalise(field: str, record: dict) -> set:
+    value = record.get(field)
+    if field == "articles":
+        return {(a["code"], str(a["article"]), a.get("part"), a.get("paragraph")) for a in value or []}
+    if field == "penalties":
+        return {(p["kind"], _num(p.get("min_years")), _num(p.get("max_years"))) for p in value or []}
+    if field == "places":
+        return {p if isinstance(p, str) else p["id"] for p in value or []}
+    if field == "event_dates":
+        return {(d["iso"], d["precision"]) for d in value or []}
+    if field in ("orgs", "platforms"):
+        return set(value or [])
+    if field == "persons":
+        return {(p.get("age"), p.get("gender")) for p in value or []}
+    if field == "is_case_report":
+        return {True} if value else set()
+    return set() if value is None else {value}
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def load_gold(path: str | Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text("utf-8").splitlines() if line.strip()]
+
+
+def evaluate(gold: list[dict]) -> tuple[dict[tuple[str, str], Score], list[dict]]:
+    """Scores per (language, field), plus the disagreements for inspection."""
+    predictions = extract_many([(g["text"], g["lang"], g.get("published")) for g in gold])
+    scores: dict[tuple[str, str], Score] = defaultdict(Score)
+    errors = []
+    for g, p in zip(gold, predictions):
+        for field in FIELDS:
+            want, got = normalise(field, g), normalise(field, p)
+            for lang in (g["lang"], "all"):
+                s = scores[(lang, field)]
+                s.tp += len(want & got)
+                s.fp += len(got - want)
+                s.fn += len(want - got)
+            if want != got:
+                errors.append({"id": g["id"], "field": field, "missing": sorted(map(str, want - got)),
+                               "extra": sorted(map(str, got - want))})
+    return dict(scores), errors
+
+
+def format_table(scores: dict[tuple[str, str], Score]) -> str:
+    lines = [f"{'field':<16}{'lang':<6}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>5}{'fn':>5}"]
+    for field in FIELDS:
+        for lang in ("ru", "en", "all"):
+            s = scores.get((lang, field))
+            if s:
+                lines.append(f"{field:<16}{lang:<6}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}")
+    return "\n".join(lines)
