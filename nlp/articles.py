@@ -172,6 +172,7 @@ def _dedupe(found: list[dict]) -> list[dict]:
         entry = codebook().get((f["code"], str(f["article"])))
         if entry:
             f["title"] = {"en": entry.get("title_en"), "ru": entry.get("title_ru")}
+            f["category"] = entry.get("category")
         out.append(f)
     return out
 

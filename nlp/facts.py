@@ -169,7 +169,9 @@ def find_facts(doc: Doc, matchers) -> dict:
         name = doc.vocab.strings[mid]
         if name not in platform_names:
             platform_names.append(name)
-    topic = re.search("|".join(_cues()["topic"][lang]), text, re.I)
+    # Case terms, or an extremism/terrorism article of the code (found by case_articles).
+    topic = re.search("|".join(_cues()["topic"][lang]), text, re.I) or any(
+        a.get("category") in ("extremism", "terrorism") for a in doc._.articles or [])
     stage = _stage(text, lang)
     names = list(dict.fromkeys(e.text for e in doc.ents if e.label_ in ("PER", "PERSON")))
     return {
