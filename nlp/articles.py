@@ -69,7 +69,7 @@ CRIMINAL_CUE = re.compile(r"\bУК\b|Уголовн\w*\s+кодекс|criminal\s
 OTHER_ACT = re.compile(
     r"^[\s,]*(?:\(\d+\)\s*)?(?:Конституц|Закон|закон|КоАП|Кодекс\w*\s+(?:об|о)\s|Административн|Гражданск|Трудов|Налогов|"
     r"Уголовно-процессуальн|УПК|of\s+the\s+(?:Constitution|Law|law|Code\s+of\s+Administrative|Administrative|Civil|Labou?r|Tax|"
-    r"Criminal\s+Procedure|Convention|Charter|Universal)|of\s+(?:its|the\s+country's)\s+(?:constitution|Constitution)|of\s+the\s+\w+\s+Law|"
+    r"Criminal\s+Procedure|Convention|Charter|Universal|International|European)|of\s+(?:its|the\s+country's)\s+(?:constitution|Constitution)|of\s+the\s+\w+\s+Law|"
     r"of\s+the\s+[A-Z]\w+\s+(?:Act|Law|Constitution))",
 )
 COUNTRY_CUES = {
@@ -145,10 +145,14 @@ def find_articles(text: str, lang: str) -> list[dict]:
             code = before[-1] if before else (after[0] if after else fallback)
         # A bare "Article 19" in English with no criminal code anywhere is too weak to keep.
         if lang == "en" and not explicit and not CRIMINAL_CUE.search(text) and not re.search(
-            r"charg|convict|sentenc|crim|prosecut|accus|guilty|terror|extrem", text, re.I):
+            r"charg|convict|sentenc|crim|prosecut|accus|guilty|terror|extrem|jail|fined|court|incit|"
+            r"discord|hatred|banned|detain|arrest|defendant", text, re.I):
             continue
         parts = _numbers(m.group("part") or m.group("part_after"), lang)
         paragraphs = _numbers(m.group("para"), lang)
+        if lang == "en" and parts == [None] and paragraphs != [None]:
+            # English reports often render "часть" as "paragraph": with no part named, it is the part.
+            parts, paragraphs = paragraphs, [None]
         for article, paren_part in _article_values(m.group("art")):
             for part in ([paren_part] if paren_part else parts):
                 for para in paragraphs:

@@ -26,21 +26,25 @@ def _clean(items: list[dict], drop: tuple[str, ...] = ()) -> list[dict]:
 
 
 def doc_to_facts(doc: Doc) -> dict:
-    """The facts found in a processed Doc, as plain data (each item keeps its `text`, `start`, `end`)."""
+    """The facts found in a processed Doc, as plain data (each item keeps its `text`, `start`, `end`).
+
+    The facts describe a case, so a text that reports none (a law, statistics, sport) has none.
+    """
+    case = bool(doc._.is_case_report)
     return {
         "lang": doc.lang_,
-        "is_case_report": bool(doc._.is_case_report),
-        "places": doc._.places or [],
+        "is_case_report": case,
+        "places": (doc._.places or []) if case else [],
         "other_places": [m for m in (doc._.place_mentions or []) if m["role"] != "case"],
-        "articles": doc._.articles or [],
-        "penalties": doc._.penalties or [],
-        "event_dates": doc._.event_dates or [],
-        "convicted_count": doc._.convicted_count,
-        "orgs": doc._.orgs or [],
-        "platforms": doc._.platforms or [],
-        "persons": doc._.persons or [],
+        "articles": (doc._.articles or []) if case else [],
+        "penalties": (doc._.penalties or []) if case else [],
+        "event_dates": (doc._.event_dates or []) if case else [],
+        "convicted_count": doc._.convicted_count if case else None,
+        "orgs": (doc._.orgs or []) if case else [],
+        "platforms": (doc._.platforms or []) if case else [],
+        "persons": (doc._.persons or []) if case else [],
         "names": doc._.names or [],
-        "stage": doc._.stage,
+        "stage": doc._.stage if case else None,
     }
 
 

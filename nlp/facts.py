@@ -17,7 +17,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.numbers import cardinal_pattern, to_number
-from nlp.spans import ensure_extension, sentence_bounds
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
 
 STAGES = ("appeal", "verdict", "trial", "detention")
 
@@ -44,7 +44,19 @@ def _cues() -> dict:
     return json.loads(resources.files("nlp").joinpath("data/stage_cues.json").read_text("utf-8"))
 
 
-def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher, PhraseMatcher]:
+@lru_cache(maxsize=1)
+def _platform_patterns() -> list[tuple[str, re.Pattern]]:
+    """One regex per platform; patterns match as whole words, so "Telegram" is found inside
+    "Telegram-канале" but "VK" (case-sensitive) not inside other words."""
+    out = []
+    for p in platforms():
+        loose = [p["name"], *p.get("patterns", [])]
+        alts = [rf"(?i:{re.escape(x)})" for x in loose] + [re.escape(x) for x in p.get("patterns_case_sensitive", [])]
+        out.append((p["name"], re.compile(rf"(?<![\w.])(?:{'|'.join(alts)})(?![\w])")))
+    return out
+
+
+def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
     for org in organisations():
@@ -53,10 +65,7 @@ def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher, PhraseMatche
         lower.add(f"org:{org['id']}", [nlp.make_doc(f) for f in forms if f])
         if org.get("patterns_case_sensitive"):
             exact.add(f"org:{org['id']}", [nlp.make_doc(f) for f in org["patterns_case_sensitive"]])
-    plat = PhraseMatcher(nlp.vocab, attr="LOWER")
-    for p in platforms():
-        plat.add(p["name"], [nlp.make_doc(f) for f in [p["name"], *p.get("patterns", [])]])
-    return lower, exact, plat
+    return lower, exact
 
 
 def _clutter(sentence: str) -> bool:
@@ -66,14 +75,16 @@ def _clutter(sentence: str) -> bool:
 # People counted: "семеро граждан", "10 человек", "seven Tajik citizens", "two men".
 PERSON_NOUNS = {
     "ru": r"(?:человек|граждан\w*|жител\w*|мужчин\w*|женщин\w*|обвиняем\w*|подсудим\w*|осужденн\w*|осуждённ\w*|"
-          r"фигурант\w*|член\w*|участник\w*|молод\w* люд\w*|парн\w*|выходц\w*|подозреваем\w*|сторонник\w*|адепт\w*|задержанн\w*)",
+          r"фигурант\w*|член\w*|участник\w*|молод\w* люд\w*|парн\w*|выходц\w*|подозреваем\w*|сторонник\w*|адепт\w*|"
+          r"задержанн\w*|брать\w*|брат\w*|сестр\w*)",
     "en": r"(?:people|persons|men|women|citizens|nationals|residents|defendants|suspects|members|individuals|youths|"
           r"supporters|followers|brothers|accused|convicts)",
 }
 SINGLE = {
-    "ru": r"\b(?:жител[ья]|жительниц\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
+    "ru": r"\b(?:жител(?:ь|я|ю|ем)|жительниц\w*|имам\w*|блогер\w*|журналист\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
           r"осужденн(?:ый|ая|ого|ой)|уроженц\w*|уроженк\w*|гражданин\w*|гражданк\w*|\d{2}-летн\w+)\b",
-    "en": r"\b(?:a|the)\s+(?:\d{2}-year-old\s+)?(?:man|woman|resident|citizen|defendant|suspect|native|convict|girl|boy|mother|father|student|imam|blogger|teenager)\b|\b\d{2}-year-old\b",
+    "en": r"\b(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|resident|citizen|defendant|suspect|native|convict|girl|boy|"
+          r"mother|father|student|imam|blogger|teenager|journalist|activist|pensioner|preacher|national)\b|\b\d{2}-year-old\b",
 }
 AGE = {
     "ru": re.compile(r"(?P<age>\d{2})-летн(?P<end>\w+)|в\s+возрасте\s+(?P<age2>\d{2})\s+лет", re.I),
@@ -81,14 +92,16 @@ AGE = {
 }
 FEMALE = {"ru": r"\b(?:жительниц\w*|женщин[аеуы]|девушк\w*|осужденн(?:ая|ой)|обвиняем(?:ая|ой)|подсудим(?:ая|ой)|гражданк\w*|уроженк\w*|мать|матери|вдов\w*|студентк\w*|блогерш\w*)\b",
           "en": r"\b(?:woman|women|girl|mother|wife|widow|she|her|female|sister|daughter|businesswoman)\b"}
-MALE = {"ru": r"\b(?:мужчин[аеуы]|парн[яюе]|парень|юнош\w*|отец|отца|сын|сына|имам\w*|гражданин\w*)\b",
-        "en": r"\b(?:man|men|boy|father|husband|he|his|him|male|brother|son|imam|businessman)\b"}
+MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юнош\w*|отец|отца|сын|сына|имам\w*|гражданин\w*|жител[ьяюем]|жителем|"
+              r"осужденн(?:ый|ого|ому|ым)|обвиняем(?:ый|ого|ому|ым)|подсудим(?:ый|ого|ому|ым)|уроженц[аеу]|уроженец|брать\w*|"
+              r"журналист[аеу]?|блогер[аеу]?|студент[аеу]?|подростк\w*)\b",
+        "en": r"\b(?:man|men|boy|father|husband|he|his|him|male|brothers?|son|imam|businessman)\b"}
 FEMALE_ENDINGS = ("яя", "ей", "юю")
 
 
 def _count(text: str, lang: str) -> int | None:
     n = cardinal_pattern(lang)
-    pattern = re.compile(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,2}}?{PERSON_NOUNS[lang]}\b", re.I)
+    pattern = re.compile(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b", re.I)
     counts = []
     for m in pattern.finditer(text):
         value = to_number(m.group("n"), lang)
@@ -100,11 +113,19 @@ def _count(text: str, lang: str) -> int | None:
         if re.search(r"погиб|пострада|ранен|жертв|killed|injured|victims|wounded|dead|посетител|visitors|тысяч|thousand|"
                      r"по стране|nationwide|за год|in \d{4} alone|всего в|statistics|статистик", sentence, re.I):
             continue
-        if re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|sentenced|convicted|detained|arrested|"
-                     r"charged|accused|jailed|defendants|trial|recruit", sentence, re.I):
-            counts.append(int(value))
+        between = text[m.end("n"):m.end()]
+        if re.search(r"\b(?:год|лет|месяц|year|month)", between, re.I):
+            continue  # "к двум годам ограничения свободы жителя": a term, not a head count
+        if re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
+                     r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody", sentence, re.I):
+            # "ещё шестеро участников" beside a leader, "six other members": one more.
+            extra = 1 if (re.search(r"(?:ещ[её]|другие)\s*$", text[max(0, m.start() - 8):m.start()], re.I)
+                          or re.match(r"\s+other\b", text[m.end("n"):], re.I)) else 0
+            counts.append(int(value) + extra)
     if counts:
         return max(counts)
+    if re.search(r"суд\w*\s+оправдал|оправдательн\w*\s+приговор|был[аи]?\s+оправдан|\bacquitt\w*", text, re.I):
+        return 0  # acquitted: nobody convicted
     return 1 if re.search(SINGLE[lang], text, re.I) else None
 
 
@@ -124,13 +145,16 @@ def _persons(text: str, lang: str) -> list[dict]:
             noun = m.group("noun").lower()
             gender = "female" if re.fullmatch(FEMALE["en"], noun) else "male" if re.fullmatch(MALE["en"], noun) else None
         persons.append({"age": age, "gender": gender})
-    if not persons:
-        female = re.search(FEMALE[lang], text, re.I if lang == "ru" else 0)
-        male = re.search(MALE[lang], text, re.I if lang == "ru" else 0)
-        if female and not male:
-            persons.append({"age": None, "gender": "female"})
-        elif male and not female and lang == "ru":
-            persons.append({"age": None, "gender": "male"})
+    # Gender stated elsewhere in the text ("he", "жительница") fills in what ages left open,
+    # when the text points one way only.
+    flags = re.I if lang == "ru" else 0
+    female = bool(re.search(FEMALE[lang], text, flags))
+    male = bool(re.search(MALE[lang], text, flags))
+    text_gender = "female" if female and not male else "male" if male and not female else None
+    if persons:
+        persons = [p if p["gender"] or not text_gender else {**p, "gender": text_gender} for p in persons]
+    elif text_gender:
+        persons.append({"age": None, "gender": text_gender})
     out, seen = [], set()
     for p in persons:
         key = (p["age"], p["gender"])
@@ -140,11 +164,15 @@ def _persons(text: str, lang: str) -> list[dict]:
     return out
 
 
-def _stage(text: str, lang: str) -> str | None:
+def _stage(text: str, lang: str, imposed: bool) -> str | None:
+    """The furthest stage the report describes: appeal > verdict > trial > detention.
+    The lead decides when it names a stage; a penalty imposed means at least a verdict."""
     cues = _cues()[lang]
     head = text[:300]
     for scope in (head, text):
         hits = {stage for stage in STAGES if re.search("|".join(cues[stage]), scope, re.I)}
+        if imposed:
+            hits.add("verdict")
         for stage in STAGES:
             if stage in hits:
                 return stage
@@ -154,25 +182,26 @@ def _stage(text: str, lang: str) -> str | None:
 def find_facts(doc: Doc, matchers) -> dict:
     lang = "en" if doc.lang_ == "en" else "ru"
     text = doc.text
-    lower, exact, plat = matchers
+    lower, exact = matchers
     orgs, platform_names = [], []
     for matcher in (lower, exact):
         for mid, s, e in matcher(doc):
+            if in_clutter_line(text, doc[s].idx):
+                continue
             org_id = doc.vocab.strings[mid].split(":", 1)[1]
             if org_id not in orgs:
                 orgs.append(org_id)
-    for mid, s, e in plat(doc):
-        span = doc[s:e]
-        a, b = sentence_bounds(text, span.start_char)
-        if _clutter(text[a:b]):
-            continue
-        name = doc.vocab.strings[mid]
-        if name not in platform_names:
+    for name, pattern in _platform_patterns():
+        for m in pattern.finditer(text):
+            a, b = sentence_bounds(text, m.start())
+            if _clutter(text[a:b]) or in_clutter_line(text, m.start()):
+                continue
             platform_names.append(name)
+            break
     # Case terms, or an extremism/terrorism article of the code (found by case_articles).
     topic = re.search("|".join(_cues()["topic"][lang]), text, re.I) or any(
         a.get("category") in ("extremism", "terrorism") for a in doc._.articles or [])
-    stage = _stage(text, lang)
+    stage = _stage(text, lang, bool(doc._.penalties))
     names = list(dict.fromkeys(e.text for e in doc.ents if e.label_ in ("PER", "PERSON")))
     return {
         "orgs": orgs, "platforms": platform_names, "convicted_count": _count(text, lang) if topic or orgs else None,
@@ -191,9 +220,12 @@ def make_case_facts(nlp: Language, name: str):
         facts = find_facts(doc, matchers)
         for key in ("orgs", "platforms", "convicted_count", "persons", "names", "stage"):
             setattr(doc._, key, facts[key])
-        # A case report: case terms plus a concrete legal fact (article, penalty or stage).
+        # A case report: case terms plus a concrete legal fact (article, penalty or stage),
+        # and not a text about a law or about statistics (unless it reports a penalty).
         legal = bool(doc._.articles or doc._.penalties or facts["stage"])
-        doc._.is_case_report = bool(facts["topic"] and legal)
+        about_law = re.search("|".join(_cues()["not_case"][nlp.lang if nlp.lang == "ru" else "en"]), doc.text[:400], re.I)
+        general = about_law and not doc._.penalties and (facts["convicted_count"] or 0) != 1
+        doc._.is_case_report = bool(facts["topic"] and legal and not general)
         return doc
 
     return case_facts

@@ -47,14 +47,34 @@ def _cues() -> dict:
 @lru_cache(maxsize=2)
 def _duration(lang: str) -> re.Pattern:
     n = cardinal_pattern(lang)
+    # "восьми с половиной", "полутора", "two and a half", "eight-and-a-half"
+    half = r"(?:\s+с\s+половиной|\s+and\s+a\s+half|-and-a-half)?"
+    num = rf"(?:полутора|полтора|{n}){half}"
     y, mo = YEARS[lang], MONTHS[lang]
     if lang == "ru":
-        rng = rf"(?:от\s+)?(?P<lo>{n})\s*(?:до|-|–|—)\s*(?P<hi>{n})\s*{y}"
+        rng = rf"(?:от\s+)?(?P<lo>{num})\s*(?:до|-|–|—)\s*(?P<hi>{num})\s*{y}"
+        pair = rf"(?P<a>{num})\s+(?:и|или)\s+(?P<b>{num})\s*{y}"
     else:
-        rng = (rf"(?:(?:from|between)\s+)?(?P<lo>{n})(?:\s*(?:to|and|-|–|—)\s*|-)(?P<hi>{n})(?:[\s-]*){y}")
-    single = rf"(?P<n>{n})(?:\s*|-){y}(?:\s*(?:и\s+|and\s+|,\s*)?(?P<m>{n})(?:\s*|-){mo})?"
-    months = rf"(?P<mo>{n})(?:\s*|-){mo}"
-    return re.compile(rf"(?<![\w.,])(?:{rng}|{single}|{months})(?!\w)", re.I)
+        rng = (rf"(?:(?:from\s+(?P<lo1>{num})\s+to)|(?:between\s+(?P<lo2>{num})\s+and)|(?:(?P<lo>{num})\s*(?:to|-|–|—)))"
+               rf"\s*(?P<hi>{num})(?:[\s-]*){y}")
+        pair = rf"(?P<a>{num})\s+(?:and|or)\s+(?P<b>{num})(?:[\s-]*){y}"
+    single = rf"(?P<n>{num})(?:\s*|-){y}(?:\s*(?:и\s+|and\s+|,\s*)?(?P<m>{n})(?:\s*|-){mo})?"
+    months = rf"(?P<mo>{num})(?:\s*|-){mo}"
+    # "27-year-old" and "27-летний" are ages, not terms.
+    return re.compile(rf"(?<![\w.,])(?:{rng}|{pair}|{single}|{months})(?![\w-]|\s+old)", re.I)
+
+
+def _value(token: str | None, lang: str) -> float | None:
+    if not token:
+        return None
+    token = token.strip()
+    half = re.search(r"\s+с\s+половиной$|\s+and\s+a\s+half$|-and-a-half$", token, re.I)
+    if half:
+        base = to_number(token[: half.start()], lang)
+        return None if base is None else base + 0.5
+    if token.lower() in ("полутора", "полтора"):
+        return 1.5
+    return to_number(token, lang)
 
 
 def _cue_regex(words: list[str]) -> re.Pattern:
@@ -67,10 +87,10 @@ def _kind(lang: str, before: str, after: str, sentence: str) -> str | None:
     for kind in ("life", "death", "suspended", "restricted_freedom", "prison"):
         if _cue_regex(cues[kind]).search(near):
             return kind
-    # "приговорил к 7 годам" / "sentenced to seven years": prison is implied.
-    if lang == "ru" and re.search(r"\bк\s*$", before) and re.search(IMPOSED["ru"], sentence, re.I):
-        return "prison"
-    if lang == "en" and re.search(r"\bto\s*$", before) and re.search(r"sentenced|jailed", sentence, re.I):
+    # "приговорил к 7 годам", "осужден на 5 лет", "jailed for five years", "received between
+    # 10 and 15 years": a term right after a verb of imposition is prison.
+    recent = before[-70:]
+    if re.search(IMPOSED[lang], recent, re.I) and not re.search(NOT_IMPOSED[lang], recent.split(",")[-1], re.I):
         return "prison"
     return None
 
@@ -98,33 +118,55 @@ def find_penalties(text: str, lang: str) -> list[dict]:
     lang = "en" if lang == "en" else "ru"
     found: list[dict] = []
     cues = _cues()[lang]
-    for m in _duration(lang).finditer(text):
+    pattern, pos = _duration(lang), 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+        groups = m.groupdict()
+        lo_token = groups.get("lo") or groups.get("lo1") or groups.get("lo2")
+        if lo_token and (_value(lo_token, lang) or 0) > (_value(groups["hi"], lang) or 0):
+            # "on July 20 to three years": not a range; look again just after "20".
+            pos = m.start() + 1
+            continue
         s_start, s_end = sentence_bounds(text, m.start())
         sentence = text[s_start:s_end]
         before, after = text[s_start:m.start()], text[m.end():s_end]
         kind = _kind(lang, before, after, sentence)
         if kind is None or not _imposed(lang, before, sentence):
             continue
-        if m.group("lo"):
-            lo, hi = to_number(m.group("lo"), lang), to_number(m.group("hi"), lang)
-        elif m.group("n"):
-            lo = to_number(m.group("n"), lang) + (to_number(m.group("m"), lang) / 12 if m.group("m") else 0)
-            hi = lo
+        if lo_token:
+            terms = [(_value(lo_token, lang), _value(groups["hi"], lang))]
+        elif groups.get("a"):
+            # "к 7 и 9 годам": two terms, one per defendant
+            terms = [(_value(groups["a"], lang),) * 2, (_value(groups["b"], lang),) * 2]
+        elif groups.get("n"):
+            base = _value(groups["n"], lang)
+            extra = _value(groups["m"], lang) if groups.get("m") else 0
+            value = None if base is None or extra is None else base + extra / 12
+            terms = [(value, value)]
         else:
-            lo = hi = to_number(m.group("mo"), lang) / 12
-        if lo is None or hi is None or not (0 < lo <= hi <= 50):
-            continue
+            value = _value(groups["mo"], lang)
+            terms = [(None, None) if value is None else (value / 12, value / 12)]
         regime, confiscation = _extras(lang, sentence)
-        found.append({"kind": kind, "min_years": as_int_or_float(lo), "max_years": as_int_or_float(hi),
-                      "regime": regime, "confiscation": confiscation,
-                      "text": m.group(0), "start": m.start(), "end": m.end()})
-    for kind in ("life", "death", "fine"):
+        for lo, hi in terms:
+            if lo is None or hi is None or not (0 < lo <= hi <= 50):
+                continue
+            found.append({"kind": kind, "min_years": as_int_or_float(lo), "max_years": as_int_or_float(hi),
+                          "regime": regime, "confiscation": confiscation,
+                          "text": m.group(0), "start": m.start(), "end": m.end()})
+    for kind in ("life", "death", "fine", "other"):
         for m in _cue_regex(cues[kind]).finditer(text):
             if any(f["start"] <= m.start() < f["end"] + 40 and f["kind"] == kind for f in found):
                 continue
             s_start, s_end = sentence_bounds(text, m.start())
             sentence = text[s_start:s_end]
-            if not _imposed(lang, text[s_start:m.start()], sentence):
+            # "оштрафовал", "fined", "stripped him of citizenship" impose by themselves.
+            verb = re.match(r"оштраф|fined|лишил|stripped|deprived", m.group(0), re.I)
+            if not verb and not _imposed(lang, text[s_start:m.start()], sentence):
+                continue
+            if verb and re.search(NOT_IMPOSED[lang], text[max(s_start, m.start() - 40):m.start()], re.I):
                 continue
             regime, confiscation = _extras(lang, sentence)
             found.append({"kind": kind, "min_years": None, "max_years": None, "regime": regime,

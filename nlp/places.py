@@ -13,6 +13,7 @@ The component `case_places` writes `doc._.place_mentions` (every mention, with a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -20,7 +21,7 @@ from spacy.tokens import Doc
 
 from nlp.dates import DATELINE
 from nlp.gazetteer import places
-from nlp.spans import ensure_extension
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
 
 ORIGIN_BEFORE = re.compile(
     r"(?:уроженц\w*|уроженк\w*|родом\s+из|выходц\w*\s+из|native\s+of|originally\s+from|born\s+in|hails?\s+from|"
@@ -30,6 +31,82 @@ OUTLET_AFTER = re.compile(r"^»?\s*(?:TV|Television|Radio|Times|News|Media|Today
 # Hotel, café or club names use a city's name in quotes: «Алматы», "Astana".
 QUOTED = re.compile(r"[«\"“]\s*$")
 ABROAD_KINDS = {"country"}
+HOME_COUNTRY = "kz"  # the corpus's default context: naming it says nothing about where a case is
+ORIGIN_AFTER = re.compile(r"^(?:-born|\s+native|\s*-\s*born|\s+уроженц)", re.I)
+OUTLET_AFTER_BASED = re.compile(r"^-based\s+(?:newspaper|outlet|website|portal|channel|agency|news)", re.I)
+# An offence committed abroad: "воевал в Сирии", "fought for ISIS in Syria".
+OFFENCE_ABROAD = re.compile(r"(?:воева\w*|боевых\s+действи\w*|сража\w*|fought|fighting|combat|took\s+part|"
+                            r"taking\s+part|participat\w*)\b[^.;\n]{0,60}$", re.I)
+OTHER_CASE = re.compile(r"аналогичн|похожему\s+делу|другому\s+делу|similar\s+case|another\s+case|separate\s+case", re.I)
+COURT_LEVEL_RU = re.compile(r"(?:ий|ого|ому|им|ом|ая|ой|ую|ое)\s+(?P<level>городск|областн|районн|межрайонн)\w*", re.I)
+COURT_LEVEL_EN = re.compile(r"\s+(?P<level>regional|oblast|city|district)\s+court", re.I)
+
+
+def _adjective(name_ru: str) -> str | None:
+    """Stem of the Russian adjective of a town ("Балхаш" -> "Балхашск", "Кызылорда" -> "Кызылординск")."""
+    name = name_ru.strip()
+    if " " in name or not name:
+        return None
+    if name.endswith("ск"):
+        return name
+    if name[-1] in "аы":
+        return name[:-1] + "инск"
+    if name[-1] in "ь":
+        return name[:-1] + "ск"
+    return name + "ск"
+
+
+@lru_cache(maxsize=1)
+def adjective_stems() -> dict[str, str]:
+    """Adjective stems of places -> place id, for court names ("Актюбинский областной суд")."""
+    stems: dict[str, str] = {}
+    table = places()
+    for place in table.values():
+        if place.country == "KZ" or place.country in ("KG", "UZ", "TJ"):
+            if place.kind == "region" and place.name_ru.endswith("ая область"):
+                stems.setdefault(place.name_ru.split()[0][:-2], place.id)
+            elif place.kind in ("city", "town"):
+                stem = _adjective(place.name_ru)
+                if stem:
+                    stems.setdefault(stem, place.id)
+    # A city named like its region shares the region's adjective (Актобе: Актюбинск-).
+    for place in table.values():
+        region = table.get(place.id + "-region")
+        if place.kind in ("city", "town") and region and region.name_ru.endswith("ая область"):
+            stems.setdefault(region.name_ru.split()[0][:-2] + "#city", place.id)
+    return stems
+
+
+def _court_place(place_id: str, level: str) -> str:
+    """The place a court of `level` in `place_id` sits for: a regional court -> the region."""
+    table = places()
+    level = level.lower()
+    place = table[place_id]
+    if level.startswith(("областн", "regional", "oblast")):
+        if place.kind == "region":
+            return place.id
+        region = table.get(place.id + "-region")
+        return region.id if region else (place.admin1_id or place.id)
+    if level.startswith(("городск", "city")) and place.kind == "region":
+        city = table.get(place.id[: -len("-region")])
+        return city.id if city else place.id
+    return place.id
+
+
+def _adjective_mentions(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, place id, matched text) for "Кызылординский городской суд" and the like."""
+    stems = adjective_stems()
+    found = []
+    for stem, place_id in stems.items():
+        base = stem.split("#")[0]
+        for m in re.finditer(rf"\b{re.escape(base)}", text):
+            level = COURT_LEVEL_RU.match(text, m.end())
+            if not level:
+                continue
+            if stem.endswith("#city") and not level.group("level").lower().startswith("городск"):
+                continue
+            found.append((m.start(), level.end(), _court_place(place_id, level.group("level")), text[m.start():level.end()]))
+    return found
 
 
 def _patterns(nlp: Language) -> PhraseMatcher:
@@ -42,17 +119,24 @@ def _patterns(nlp: Language) -> PhraseMatcher:
     return matcher
 
 
-def _role(text: str, start: int, end: int, place_kind: str, dateline_end: int) -> str:
+def _role(text: str, start: int, end: int, place_id: str, place_kind: str, dateline_end: int) -> str:
     if start < dateline_end:
         return "dateline"
-    before, after = text[max(0, start - 40):start], text[end:end + 20]
-    if OUTLET_BEFORE.search(before) or OUTLET_AFTER.match(after):
+    if in_clutter_line(text, start):
+        return "clutter"
+    before, after = text[max(0, start - 40):start], text[end:end + 30]
+    if OUTLET_BEFORE.search(before) or OUTLET_AFTER.match(after) or OUTLET_AFTER_BASED.match(after):
         return "outlet"
     if QUOTED.search(before):
         return "outlet"
-    if ORIGIN_BEFORE.search(before):
+    if ORIGIN_BEFORE.search(before) or ORIGIN_AFTER.match(after):
         return "origin"
+    s_start, s_end = sentence_bounds(text, start)
+    if OTHER_CASE.search(text[s_start:s_end]):
+        return "other_case"
     if place_kind in ABROAD_KINDS:
+        if place_id != HOME_COUNTRY and OFFENCE_ABROAD.search(text[max(s_start, start - 80):start]):
+            return "case"
         return "abroad"
     return "case"
 
@@ -62,21 +146,28 @@ def find_places(doc: Doc, matcher: PhraseMatcher) -> tuple[list[dict], list[dict
     dateline = DATELINE.match(text[:120])
     dateline_end = dateline.end() if dateline else 0
     table = places()
-    spans = [(doc.vocab.strings[mid], doc[s:e]) for mid, s, e in matcher(doc)]
+    spans = []
+    for mid, s, e in matcher(doc):
+        span = doc[s:e]
+        place_id = doc.vocab.strings[mid]
+        level = COURT_LEVEL_EN.match(text, span.end_char)
+        if level:  # "the Aktobe regional court" sits for the region
+            place_id = _court_place(place_id, level.group("level"))
+        spans.append((span.start_char, span.end_char, place_id, span.text))
+    spans += _adjective_mentions(text)
     # Longest match wins where matches overlap ("Алматинской области" over "Алматы").
-    spans.sort(key=lambda x: (x[1].start_char, -(x[1].end_char - x[1].start_char)))
+    spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
     mentions, last_end = [], -1
-    for place_id, span in spans:
-        if span.start_char < last_end:
+    for start, end, place_id, surface in spans:
+        if start < last_end:
             continue
-        last_end = span.end_char
+        last_end = end
         place = table[place_id]
-        role = _role(text, span.start_char, span.end_char, place.kind, dateline_end)
-        mentions.append({**place.as_dict(), "text": span.text, "role": role,
-                         "start": span.start_char, "end": span.end_char})
+        role = _role(text, start, end, place.id, place.kind, dateline_end)
+        mentions.append({**place.as_dict(), "text": surface, "role": role, "start": start, "end": end})
     case = [m for m in mentions if m["role"] == "case"]
     if not case:
-        case = [m for m in mentions if m["role"] == "abroad"]
+        case = [m for m in mentions if m["role"] == "abroad" and m["id"] != HOME_COUNTRY]
     out, seen = [], set()
     for m in case:
         if m["id"] not in seen:

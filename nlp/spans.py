@@ -33,3 +33,15 @@ def sentence_text(text: str, start: int, end: int) -> str:
 def ensure_extension(name: str, default=None, cls=Doc) -> None:
     if not cls.has_extension(name):
         cls.set_extension(name, default=default)
+
+
+# Page furniture that trafilatura sometimes keeps: "Читайте также: ...", "Subscribe to ...".
+CLUTTER_LINE = re.compile(
+    r"^\s*(?:читайте\s+(?:также|нас)|related|read\s+(?:also|more)|реклама|advertisement|погода|курс\s|usd/|"
+    r"подписывайтесь|subscribe|follow\s+us|see\s+also|смотрите\s+также|присоединяйтесь|join\s+our)", re.I)
+
+
+def in_clutter_line(text: str, pos: int) -> bool:
+    """Is `pos` on a line of page furniture rather than the report?"""
+    line_start = text.rfind("\n", 0, pos) + 1
+    return bool(CLUTTER_LINE.match(text, line_start))
