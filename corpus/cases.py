@@ -87,8 +87,10 @@ def case_row(cid: str, members: list[dict]) -> dict:
         if place and (primary is None or (primary.kind in ("country", "region") and place.kind not in ("country", "region"))):
             primary = place
     region = get_place(primary.admin1_id) if primary and primary.admin1_id else None
-    terms = [p for d in members for p in d["penalties"] if p.get("min_years") is not None]
     kinds = Counter(p["kind"] for d in members for p in d["penalties"])
+    main_kind = "prison" if "prison" in kinds else (kinds.most_common(1)[0][0] if kinds else None)
+    # Lengths of the main kind only: a 3-year restricted-freedom term is no prison minimum.
+    terms = [p for d in members for p in d["penalties"] if p.get("min_years") is not None and p["kind"] == main_kind]
     events = sorted(e for d in members for e in d["event_dates"])
     published = sorted(d["published"][:10] for d in members if d.get("published"))
     stages = [d["stage"] for d in members if d.get("stage") in STAGE_ORDER]
@@ -111,7 +113,7 @@ def case_row(cid: str, members: list[dict]) -> dict:
         "latitude": primary.lat if primary else None,
         "longitude": primary.lon if primary else None,
         "articles": to_json(sorted({a for d in members for a in d["articles"]})),
-        "penalty_kind": kinds.most_common(1)[0][0] if kinds else None,
+        "penalty_kind": main_kind,
         "penalty_min_years": min((p["min_years"] for p in terms), default=None),
         "penalty_max_years": max((p["max_years"] for p in terms), default=None),
         "convicted_count": max(counts) if counts else None,

