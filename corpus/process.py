@@ -11,6 +11,7 @@ from nlp import extract_many
 from nlp.cases import signature
 from nlp.spans import sentence_text
 
+from corpus.reference import load_reference_tables
 from corpus.store import now, to_json
 
 NLP_LANGUAGES = ("ru", "en")
@@ -85,6 +86,7 @@ def run_process(
 ) -> ProcessResult:
     """Extract facts from pending documents; each batch is written in one transaction,
     so an interrupted run loses at most the batch in flight and a re-run finishes the job."""
+    load_reference_tables(db)
     docs = pending(db, everything=everything)
     processed = mentions = 0
     for i in range(0, len(docs), batch_size):

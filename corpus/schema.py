@@ -82,6 +82,10 @@ TABLES: dict[str, dict] = {
         pk="document_id",
         foreign_keys=[("case_id", "cases", "id"), ("document_id", "documents", "id")],
     ),
+    "criminal_code": dict(
+        columns={"id": str, "code": str, "article": str, "title_en": str, "title_ru": str, "category": str},
+        pk="id",
+    ),
     # What happened to case ids across runs: a cited id stays resolvable after a merge.
     "case_history": dict(
         columns={"id": int, "case_id": str, "event": str, "other_case_id": str, "at": str, "detail": str},

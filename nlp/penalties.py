@@ -23,17 +23,18 @@ from nlp.spans import ensure_extension, sentence_bounds
 # Finite forms that say a court imposed a term (not "приговорить", "to sentence").
 IMPOSED = {
     "ru": r"приговорил|приговорен|приговорён|приговором|осудил|осужден|осуждён|назначил|назначен|получил|получит|"
-          r"вынес|смягчил|оставил|заменил|определил|отбывать|отбудет|присудил",
+          r"вынес|смягчил|оставил|заменил|определил|отбывать|отбудет|присудил|лишил|проведет|проведёт",
     "en": r"sentenced|jailed|convicted|gave|given|handed|received|receives|got|imprisoned|upheld|reduced|commuted|"
-          r"ordered|found\s+guilty|must\s+serve|will\s+serve|to\s+serve|were\s+given|was\s+given",
+          r"ordered|found\s+guilty|must\s+serve|will\s+serve|to\s+serve|were\s+given|was\s+given|will\s+spend|"
+          r"to\s+spend|must\s+spend",
 }
 NOT_IMPOSED = {
     "ru": r"грозит|грозило|грозят|грозил|светит|предусматрива|наказывается|санкци|запрос|просил|просит|потребова|"
           r"требова|прокурор|гособвинител|обвинени[ея]\s+просил|вплоть\s+до|может\s+получить|могут\s+получить|"
-          r"ранее|до\s+этого|уже\s+отбывал|в\s+прошлом",
+          r"ранее|до\s+этого|уже\s+отбывал|в\s+прошлом|напомним|уже\s+осудили",
     "en": r"\bfaces?\b|facing|punishable|carries|carry|provides\s+for|requested|asked\s+for|\basked\b|sought|seeks?|"
           r"demanded|prosecutors?|prosecution|could\s+get|could\s+receive|could\s+face|previously|earlier\s+served|"
-          r"had\s+served|risks?|\bup\s+to\b",
+          r"had\s+served|risks?|\bup\s+to\b|separate\s+case|another\s+case",
 }
 YEARS = {"ru": r"(?:год[а-я]*|лет)", "en": r"(?:years?|yrs?)"}
 MONTHS = {"ru": r"месяц[а-я]*", "en": r"months?"}
