@@ -322,5 +322,9 @@ def demo(db_path, port, sample_port, no_serve):
     sys.exit(run_serve(db_path, port=port))
 
 
+# Commands defined beside the modules they drive are registered here.
+# (more commands: keep this marker)
+
+
 if __name__ == "__main__":
     cli()
