@@ -1,4 +1,10 @@
-"""The group stage: documents -> cases, with stable case ids and one row of criteria per case."""
+"""The group stage: documents -> cases, with stable case ids and one row of criteria per case.
+
+Each run embeds only documents that have no vector for the configured model yet (`--rebuild`
+embeds everything again), regroups every case report with nlp.cases, and carries case ids
+over from the previous run: a case keeps its id when reports join it; when cases merge, the
+ids that disappear are recorded in `case_history` so a cited id stays resolvable.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import sqlite_utils
 
 from nlp import cases as grouping
@@ -32,8 +39,8 @@ def _loads(value: str | None, default):
 def case_documents_input(db: sqlite_utils.Database) -> list[dict]:
     """The processed case reports, as the signatures nlp.cases groups."""
     rows = db.query(
-        "SELECT id, lang, source, title, published, places, articles, penalties, event_dates, "
-        "convicted_count, orgs, platforms, stage FROM documents "
+        "SELECT id, lang, source, title, text, published, places, articles, penalties, event_dates, "
+        "convicted_count, orgs, platforms, stage, persons, names FROM documents "
         "WHERE is_case_report = 1 AND processed_hash IS NOT NULL ORDER BY id")
     docs = []
     for r in rows:
@@ -41,7 +48,8 @@ def case_documents_input(db: sqlite_utils.Database) -> list[dict]:
         docs.append({**r, "places": places, "regions": grouping.regions_of(places),
                      "articles": _loads(r["articles"], []), "penalties": _loads(r["penalties"], []),
                      "event_dates": _loads(r["event_dates"], []), "orgs": _loads(r["orgs"], []),
-                     "platforms": _loads(r["platforms"], [])})
+                     "platforms": _loads(r["platforms"], []), "persons": _loads(r["persons"], []),
+                     "names": _loads(r["names"], [])})
     return docs
 
 
@@ -125,29 +133,78 @@ def case_row(cid: str, members: list[dict]) -> dict:
         "first_published": published[0] if published else None,
         "last_published": published[-1] if published else None,
         "year": year,
+        "genders": to_json(sorted({p["gender"] for d in members for p in d.get("persons") or [] if p.get("gender")})),
+        "ages": to_json(sorted({p["age"] for d in members for p in d.get("persons") or [] if p.get("age")})),
         "updated_at": now(),
     }
 
 
-def run_group(db: sqlite_utils.Database) -> GroupResult:
+def ensure_embeddings(db: sqlite_utils.Database, docs: list[dict], *, rebuild: bool = False,
+                      batch_size: int = 64) -> np.ndarray:
+    """Vectors for `docs` in order: stored ones are reused, missing ones computed and stored."""
+    from nlp.embeddings import case_text, embed, model_id
+
+    model = model_id()
+    stored = {} if rebuild else {
+        r["document_id"]: np.frombuffer(r["vector"], dtype=np.float32)
+        for r in db.query("SELECT document_id, vector FROM embeddings WHERE model = ?", [model])}
+    missing = [d for d in docs if d["id"] not in stored]
+    for i in range(0, len(missing), batch_size):
+        batch = missing[i:i + batch_size]
+        texts = [case_text(d["title"], d["text"], {"places": [{"id": p} for p in d["places"]],
+                                                    "articles": []}) for d in batch]
+        vectors = embed(texts)
+        with db.conn:
+            db["embeddings"].upsert_all(
+                ({"document_id": d["id"], "model": model, "dim": int(v.shape[0]),
+                  "vector": v.astype(np.float32).tobytes(), "created_at": now()} for d, v in zip(batch, vectors)),
+                pk="document_id")
+        stored.update({d["id"]: v for d, v in zip(batch, vectors)})
+    if not docs:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.vstack([stored[d["id"]] for d in docs]).astype(np.float32)
+
+
+def similar_case_rows(rows: list[dict], members: dict[str, list[int]], vectors: np.ndarray, k: int) -> list[dict]:
+    """Top-k similar cases of each case (cosine of case centroids) with the criteria they share."""
+    ids = [r["id"] for r in rows]
+    by_id = {r["id"]: r for r in rows}
+    centroids = np.vstack([vectors[members[cid]].mean(axis=0) for cid in ids]) if ids else np.zeros((0, 384))
+    out, rank = [], Counter()
+    for case_id, other, score in grouping.similar_cases(ids, centroids, k):
+        rank[case_id] += 1
+        out.append({"case_id": case_id, "similar_case_id": other, "rank": rank[case_id], "score": score,
+                    "shared": to_json(grouping.shared_criteria(by_id[case_id], by_id[other]))})
+    return out
+
+
+def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embeddings: bool = True) -> GroupResult:
     """Regroup every processed case report; ids carry over from the previous run."""
     docs = case_documents_input(db)
     by_id = {d["id"]: d for d in docs}
-    groups = grouping.group(docs)
+    index = {d["id"]: i for i, d in enumerate(docs)}
+    vectors = ensure_embeddings(db, docs, rebuild=rebuild) if use_embeddings else None
+    scored = grouping.group_with_scores(docs, vectors)
+    groups = [g for g, _ in scored]
+    best = {doc: score for _, scores in scored for doc, score in scores.items()}
     previous = {r["document_id"]: r["case_id"] for r in db.query("SELECT case_id, document_id FROM case_documents")}
     assigned, events = assign_ids(groups, previous)
+    rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
+    similar = []
+    if vectors is not None and len(rows) > 1:
+        members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}
+        similar = similar_case_rows(rows, members, vectors, grouping.thresholds().similar_cases)
     with db.conn:
+        db.execute("DELETE FROM similar_cases")
         db.execute("DELETE FROM case_documents")
         db.execute("DELETE FROM cases")
+        if rows:
+            db["cases"].insert_all(rows)
         for cid, doc_ids in assigned.items():
-            members = [by_id[i] for i in doc_ids]
-            db["cases"].insert(case_row(cid, members))
-            rows = []
-            for d in members:
-                scores = [grouping.pair_score(d, o) for o in members if o is not d]
-                best = max((s for s in scores if s is not None), default=None)
-                rows.append({"case_id": cid, "document_id": d["id"], "similarity": best})
-            db["case_documents"].insert_all(rows)
+            db["case_documents"].insert_all(
+                {"case_id": cid, "document_id": d, "similarity": best.get(d)} for d in doc_ids)
+        if similar:
+            db["similar_cases"].insert_all(similar)
         for event in events:
             db["case_history"].insert({**event, "at": now(), "detail": None})
     return GroupResult(
@@ -159,17 +216,14 @@ def run_group(db: sqlite_utils.Database) -> GroupResult:
 
 def group_texts(rows: list[dict]) -> list[dict]:
     """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
-    from nlp import extract_many
+    from nlp.evaluate import prepare_group_docs
 
-    facts = extract_many([(r["text"], r.get("lang") or "auto", r.get("published")) for r in rows])
-    docs = []
-    for row, f in zip(rows, facts):
-        title = row["text"].strip().split("\n", 1)[0][:200]
-        docs.append({**grouping.signature(f), "id": str(row["id"]), "lang": f["lang"],
-                     "published": row.get("published"), "title": title, "source": None,
-                     "is_case_report": f["is_case_report"]})
-    groups = grouping.group([d for d in docs if d["is_case_report"]])
-    case_of = {}
+    prepared = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"),
+                 "published": r.get("published"), "title": r.get("title")} for r in rows]
+    docs, vectors = prepare_group_docs(prepared)
+    keep = [i for i, d in enumerate(docs) if d["is_case_report"]]
+    groups = grouping.group([docs[i] for i in keep], vectors[keep] if len(keep) else None)
+    case_of: dict[str, str] = {}
     for members in groups:
         cid = _new_id(members[0], set(case_of.values()))
         for m in members:

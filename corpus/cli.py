@@ -158,16 +158,26 @@ def process(db_path, everything, batch_size, n_process):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
+@click.option("--rebuild", is_flag=True, help="Embed every document again (new model), then regroup.")
 @user_errors
-def group(db_path):
+def group(db_path, rebuild):
     """Group processed case reports into cases; case ids stay stable across runs.
+
+    Incremental by default: only documents without a vector are embedded; every case report
+    is then regrouped with ids carried over. The embedding model is configuration
+    (CORPUS_EMBEDDING_MODEL names any sentence-transformers model).
 
     Example: corpus group --db corpus.db
     """
+    from nlp.embeddings import ModelMissing
+
     from corpus.cases import run_group
 
     db = open_db(db_path, create=False)
-    result = run_group(db)
+    try:
+        result = run_group(db, rebuild=rebuild)
+    except ModelMissing as exc:
+        raise Fail(str(exc)) from None
     click.echo(f"{result.documents} case reports in {result.cases} cases "
                f"({result.multi_document_cases} with several reports, "
                f"{result.cross_language_cases} across languages)", err=True)
@@ -201,18 +211,23 @@ def group_texts(file):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; keep 127.0.0.1 behind a reverse proxy.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--live", is_flag=True,
+              help="Open the file read-only but not immutable, for a database a scheduled crawl still writes.")
+@click.option("--setting", "settings", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A Datasette setting over metadata.yml's, e.g. --setting base_url /cases/ (repeatable).")
 @user_errors
-def serve(db_path, host, port):
-    """Serve the corpus with Datasette (read-only), with full-text search and facets.
+def serve(db_path, host, port, live, settings):
+    """Serve the corpus with Datasette, read-only: search, facets, case pages, map and charts.
 
     Example: corpus serve --port 8001
     """
     from corpus.serve import serve as run
 
     click.echo(f"serving {db_path} on http://{host}:{port}/", err=True)
-    sys.exit(run(db_path, host=host, port=port))
+    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -312,7 +327,12 @@ def demo(db_path, port, sample_port, no_serve):
     processed = run_process(db)
     click.echo(f"  processed {processed.processed} documents, {processed.mentions} mentions", err=True)
     click.echo("3/4 grouping into cases...", err=True)
-    grouped = run_group(db)
+    from nlp.embeddings import ModelMissing
+
+    try:
+        grouped = run_group(db)
+    except ModelMissing as exc:
+        raise Fail(str(exc)) from None
     click.echo(f"  {grouped.cases} cases, {grouped.cross_language_cases} across languages", err=True)
     click.echo("  " + ", ".join(f"{k}: {v}" for k, v in counts(db).items()), err=True)
     db.conn.close()
@@ -322,8 +342,82 @@ def demo(db_path, port, sample_port, no_serve):
     sys.exit(run_serve(db_path, port=port))
 
 
+@click.command("export", context_settings=CONTEXT)
+@click.argument("table", type=click.Choice(["cases", "documents", "mentions"]))
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl", "parquet"]),
+              help="Output format (default: from the -o suffix, else csv).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file; FILE.codebook.md and FILE.codebook.csv are written beside it. "
+                   "Without -o the rows go to standard output and no codebook is written.")
+@click.option("--since", help="From this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", help="Up to this date (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--region", "regions", multiple=True, help='Case region (repeatable; "not stated" selects cases with none).')
+@click.option("--article", "articles", multiple=True, help='Article, "KZ-CC 256" or "256" (repeatable).')
+@click.option("--lang", "langs", multiple=True, help="Report language, e.g. ru (repeatable).")
+@user_errors
+def export_command(table, db_path, fmt, output, since, until, regions, articles, langs):
+    """Export cases, documents or mentions as CSV, JSON, JSON lines or Parquet.
+
+    Rows are ordered (cases and documents by id, mentions by document and offset). List
+    columns are JSON arrays in json/jsonl, list columns in Parquet, and joined by "; " in CSV.
+    Dates filter a case by its first event (else first report), a document by publication;
+    mentions follow their document. Region matches a document or mention through its case.
+
+    Example: corpus export cases --format parquet -o cases.parquet --region Almaty --since 2019
+    """
+    from corpus.export import ExportError, Filters, export
+
+    db = open_db(db_path, create=False, readonly=True)
+    try:
+        filters = Filters(since=since, until=until, regions=regions, articles=articles, langs=langs)
+        if output is None:
+            binary = fmt == "parquet"
+            if binary and sys.stdout.isatty():
+                raise Fail("Parquet is binary: write it to a file with -o")
+            stream = click.get_binary_stream("stdout") if binary else click.get_text_stream("stdout")
+            result = export(db, table, fmt, None, filters, stream=stream)
+            stream.flush()
+        else:
+            result = export(db, table, fmt, output, filters)
+    except ExportError as exc:
+        raise Fail(str(exc)) from None
+    where = f"{result.path} (codebook: {', '.join(p.name for p in result.codebooks)})" if result.path else "stdout"
+    click.echo(f"exported {result.rows} {table} rows as {result.format} to {where}", err=True)
+
+
+@click.command("report", context_settings=CONTEXT)
+@db_option
+@click.option("-o", "--output", "out_dir", default="report", show_default=True,
+              type=click.Path(path_type=Path), help="Directory for index.html and figures/.")
+@click.option("--by", "criteria", multiple=True,
+              help="Criterion for the comparison tables (repeatable): region, article, stage, gender, "
+                   "organisation, platform, year, or a cases column. Default: region, article, stage, year.")
+@click.option("--figures", "image_format", type=click.Choice(["png", "svg"]), default="png", show_default=True,
+              help="Image format of the figures.")
+@user_errors
+def report_command(db_path, out_dir, criteria, image_format):
+    """Write the case-comparison report: static HTML with figures (cases per year and region,
+    penalties by article, article x region, a map, organisations and platforms), tables
+    comparing cases by the --by criteria, coverage, and the corpus and model versions.
+
+    Example: corpus report -o report --by region --by article --by platform
+    """
+    from corpus.report import ReportError, build_report
+
+    db = open_db(db_path, create=False, readonly=True)
+    try:
+        result = build_report(db, out_dir, by=criteria, image_format=image_format)
+    except ReportError as exc:
+        raise Fail(str(exc)) from None
+    click.echo(f"report on {result.cases} cases from {result.documents} documents, "
+               f"{len(result.figures)} figures: {result.path}", err=True)
+
+
 # Commands defined beside the modules they drive are registered here.
 # (more commands: keep this marker)
+cli.add_command(export_command)
+cli.add_command(report_command)
 
 
 if __name__ == "__main__":

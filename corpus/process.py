@@ -12,6 +12,7 @@ from nlp.cases import signature
 from nlp.spans import sentence_text
 
 from corpus.reference import load_reference_tables
+from corpus.search import search_text
 from corpus.store import now, to_json
 
 NLP_LANGUAGES = ("ru", "en")
@@ -70,7 +71,8 @@ def summary_columns(facts: dict) -> dict:
     sig = signature(facts)
     return {
         "is_case_report": int(bool(facts["is_case_report"])),
-        **{key: to_json(sig[key]) for key in ("places", "articles", "penalties", "event_dates", "orgs", "platforms")},
+        **{key: to_json(sig[key]) for key in ("places", "articles", "penalties", "event_dates", "orgs", "platforms",
+                                              "persons", "names")},
         "convicted_count": sig["convicted_count"],
         "stage": sig["stage"],
     }
@@ -102,7 +104,8 @@ def run_process(
                 if rows:
                     db["mentions"].insert_all(rows)
                 db["documents"].update(doc["id"], {
-                    **summary_columns(facts), "processed_hash": doc["content_hash"], "processed_at": now()})
+                    **summary_columns(facts), "processed_hash": doc["content_hash"], "processed_at": now(),
+                    "search_text": search_text(doc["title"], doc["text"], doc["lang"])})
                 mentions += len(rows)
         processed += len(batch)
         if progress:

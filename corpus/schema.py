@@ -20,6 +20,8 @@ TABLES: dict[str, dict] = {
             "id": int, "started": str, "finished": str, "status": str, "sources": str,
             "pages_fetched": int, "documents_stored": int, "pages_rejected": int,
             "errors": int, "source_counts": str, "error_log": str, "exit_code": int,
+            # 1 when the run resumed the frontier a killed or stopped run left behind.
+            "resumed": int,
         },
         pk="id",
     ),
@@ -31,6 +33,21 @@ TABLES: dict[str, dict] = {
         },
         pk="id",
     ),
+    # Conditional requests: the validators a feed or sitemap last answered with.
+    "http_validators": dict(
+        columns={"url": str, "source": str, "etag": str, "last_modified": str, "updated_at": str},
+        pk="url",
+    ),
+    # Near-duplicate detection (crawler/dedupe.py): a MinHash signature per document and its
+    # LSH band keys, so a new document finds its candidates by index, not by a corpus scan.
+    "document_minhash": dict(
+        columns={"document_id": str, "signature": bytes},
+        pk="document_id",
+    ),
+    "minhash_bands": dict(
+        columns={"band": int, "document_id": str},
+        pk=("band", "document_id"),
+    ),
     "documents": dict(
         columns={
             "id": str, "url": str, "canonical_url": str, "source": str, "lang": str,
@@ -41,6 +58,9 @@ TABLES: dict[str, dict] = {
             "processed_hash": str, "processed_at": str, "is_case_report": int,
             "places": str, "articles": str, "penalties": str, "event_dates": str,
             "convicted_count": int, "orgs": str, "platforms": str, "stage": str,
+            "persons": str, "names": str,
+            # Also written by `corpus process`: lemmas and place tokens for search (corpus/search.py).
+            "search_text": str,
         },
         pk="id",
         foreign_keys=[("source", "sources", "name")],
@@ -74,8 +94,18 @@ TABLES: dict[str, dict] = {
             "convicted_count": int, "orgs": str, "platforms": str, "stage": str,
             "first_event": str, "last_event": str, "first_published": str,
             "last_published": str, "year": int, "updated_at": str,
+            "genders": str, "ages": str,
         },
         pk="id",
+    ),
+    # One vector per document and model: grouping recomputes nothing it already has.
+    "embeddings": dict(
+        columns={"document_id": str, "model": str, "dim": int, "vector": bytes, "created_at": str},
+        pk="document_id",
+    ),
+    "similar_cases": dict(
+        columns={"case_id": str, "similar_case_id": str, "rank": int, "score": float, "shared": str},
+        pk=("case_id", "similar_case_id"),
     ),
     "case_documents": dict(
         columns={"case_id": str, "document_id": str, "similarity": float},
@@ -104,7 +134,17 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("mentions", ["kind", "value"], False),
     ("case_documents", ["case_id"], False),
     ("raw_pages", ["url"], False),
+    ("minhash_bands", ["document_id"], False),
 ]
+
+# Full-text indexes (table -> columns), kept up to date by triggers. The porter tokenizer stems
+# English; Russian matches through documents.search_text, lemmatised by corpus/search.py,
+# since FTS5 has no Russian stemmer.
+FTS: dict[str, list[str]] = {
+    "documents": ["title", "text", "search_text"],
+    "cases": ["title", "place", "region", "articles", "orgs", "platforms"],
+}
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -112,6 +152,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()
+    # A database from before documents.search_text: the next `corpus process` fills it for every document.
+    refill_search = db["documents"].exists() and "search_text" not in db["documents"].columns_dict
     with db.conn:
         for name, spec in TABLES.items():
             table = db[name]
@@ -126,8 +168,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     table.add_column(column, ctype)
         for table, columns, unique in INDEXES:
             db[table].create_index(columns, unique=unique, if_not_exists=True)
-    if not db["documents"].detect_fts():
-        db["documents"].enable_fts(
-            ["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
-        )
+        if refill_search:
+            db.execute("UPDATE documents SET processed_hash = NULL")
+    for table, columns in FTS.items():
+        # replace=True rebuilds an index whose columns or tokenizer changed, and leaves a current one alone.
+        db[table].enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

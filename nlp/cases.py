@@ -1,10 +1,15 @@
-"""Grouping reports into cases by their case signature.
+"""Grouping reports into cases: a language-independent signature decides, similarity ranks.
 
 A signature is what identifies a court case whatever the language of the report: where it
-happened (place ids and their region), which articles, which penalties, how many people,
-when. Two reports are linked when their signatures agree; cases are the connected groups.
-Candidate pairs come from blocking on region, so the work grows with the size of blocks,
-not with all pairs.
+happened (place ids and their regions), which articles, which penalties, how many people,
+when, who (person names transliterated to one Latin skeleton). Two reports are linked when
+their signatures agree and, where the signature is thin, their embeddings are close; a
+contradiction (different cities, different terms, different head counts) vetoes a link, so
+two cases under the same article in the same city stay apart when their facts differ.
+
+Candidate pairs come from blocking (shared place or region) and from an approximate
+nearest-neighbour index (faiss HNSW) over the embeddings, never from all pairs. Groups are
+built strongest link first, and two groups merge only if no pair across them contradicts.
 
     >>> group([{"id": "a", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]},
     ...        {"id": "b", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]}])
@@ -14,17 +19,59 @@ not with all pairs.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
 from itertools import combinations
+
+import numpy as np
 
 from nlp.gazetteer import get as get_place
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    max_days_apart: int = 540   # reports of one case (detention -> appeal) rarely span more
+    """Grouping thresholds (defaults from nlp/data/grouping.json)."""
+
+    max_days_apart: int = 540
     min_score: float = 3.0
+    similarity_floor: float = 0.82
+    similarity_full: float = 0.93
+    similarity_weight: float = 4.0
+    weak_signature_score: float = 1.0
+    weak_signature_similarity: float = 0.9
+    neighbours: int = 10
+    similar_cases: int = 5
+
+
+@lru_cache(maxsize=1)
+def thresholds() -> Thresholds:
+    data = json.loads(resources.files("nlp").joinpath("data/grouping.json").read_text("utf-8"))
+    known = {f.name for f in fields(Thresholds)}
+    return Thresholds(**{k: v for k, v in data.items() if k in known})
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+                    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
+                     "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
+                     "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
+
+
+def name_key(name: str) -> str | None:
+    """A spelling-independent key for a surname: Latin consonant skeleton of the last word.
+    "Кулекбаев" and "Kulekbayev" both give "klkbv"."""
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    if not words:
+        return None
+    latin = "".join(CYRILLIC.get(ch, ch) for ch in words[-1])
+    skeleton = re.sub(r"[aeiouyhw]", "", latin)
+    skeleton = re.sub(r"(.)\1+", r"\1", skeleton)
+    return skeleton if len(skeleton) >= 3 else None
 
 
 def regions_of(place_ids: list[str]) -> list[str]:
@@ -49,9 +96,13 @@ def signature(facts: dict) -> dict:
         "convicted_count": facts.get("convicted_count"),
         "orgs": list(facts.get("orgs") or []),
         "platforms": list(facts.get("platforms") or []),
+        "persons": [{k: p.get(k) for k in ("age", "gender")} for p in facts.get("persons") or []],
+        "names": sorted({k for k in (name_key(n) for n in facts.get("names") or []) if k}),
         "stage": facts.get("stage"),
     }
 
+
+# --- pair decisions ----------------------------------------------------------------------------
 
 def _date(value: str | None) -> dt.date | None:
     try:
@@ -65,21 +116,47 @@ def _terms(doc: dict) -> set[tuple]:
             if p.get("kind") != "fine"}
 
 
-def pair_score(a: dict, b: dict, th: Thresholds = Thresholds()) -> float | None:
+def _ages(doc: dict) -> set[int]:
+    return {p["age"] for p in doc.get("persons") or [] if p.get("age")}
+
+
+def _genders(doc: dict) -> set[str]:
+    return {p["gender"] for p in doc.get("persons") or [] if p.get("gender")}
+
+
+def _within(place_id: str, others: set[str]) -> bool:
+    """Is the place, or the region it lies in, among `others`?"""
+    return place_id in others or bool(set(regions_of([place_id])) & others)
+
+
+def _first_term(doc: dict) -> tuple | None:
+    for p in doc.get("penalties") or []:
+        if p.get("kind") != "fine":
+            return (p.get("kind"), p.get("min_years"), p.get("max_years"))
+    return None
+
+
+def _first_age(doc: dict) -> int | None:
+    return next((p["age"] for p in doc.get("persons") or [] if p.get("age")), None)
+
+
+def pair_score(a: dict, b: dict, th: Thresholds | None = None) -> float | None:
     """How strongly two reports' signatures say "same case"; None when they contradict."""
+    th = th or thresholds()
     da, db = _date(a.get("published")), _date(b.get("published"))
     if da and db and abs((da - db).days) > th.max_days_apart:
         return None
     score = 0.0
     pa, pb = set(a.get("places") or []), set(b.get("places") or [])
-    # The first case place (usually in the title or lead) is where the case is; a place
-    # mentioned later may be another case in passing. Each main place must appear in the other.
+    ra, rb = set(a.get("regions") or []), set(b.get("regions") or [])
+    # The first case place (title or lead) is where the case is; a place named later may be
+    # another case in passing. Each main place must be among the other's places or regions.
     ma, mb = (a.get("places") or [None])[0], (b.get("places") or [None])[0]
-    if ma and mb and not ((ma in pb or ma in set(b.get("regions") or [])) and (mb in pa or mb in set(a.get("regions") or []))):
+    if ma and mb and not (_within(ma, pb | rb) and _within(mb, pa | ra)):
         return None
     if pa & pb:
         score += 2.0
-    elif set(a.get("regions") or []) & set(b.get("regions") or []):
+    elif ra & rb:
         score += 1.0
     elif pa and pb:
         return None
@@ -88,64 +165,175 @@ def pair_score(a: dict, b: dict, th: Thresholds = Thresholds()) -> float | None:
         if not arts_a & arts_b:
             return None
         score += 1.0 + 0.5 * len(arts_a & arts_b)
+    # The first term and the first age stated belong to the report's own case; later ones may
+    # be another case mentioned in passing. Each must appear in the other report.
     ta, tb = _terms(a), _terms(b)
     if ta and tb:
-        if not ta & tb:
+        if _first_term(a) not in tb or _first_term(b) not in ta:
             return None
         score += 2.0
+    ages_a, ages_b = _ages(a), _ages(b)
+    if ages_a and ages_b:
+        if _first_age(a) not in ages_b or _first_age(b) not in ages_a:
+            return None
+        score += 1.5
+    # Head counts drift between stages (one detained, three sentenced): evidence, not a veto.
     ca, cb = a.get("convicted_count"), b.get("convicted_count")
     if ca and cb:
-        if ca != cb:
-            return None
-        score += 0.5 if ca == 1 else 1.5
-    oa, ob = set(a.get("orgs") or []), set(b.get("orgs") or [])
-    if oa & ob:
+        score += (0.5 if ca == 1 else 1.5) if ca == cb else -1.5
+    ga, gb = _genders(a), _genders(b)
+    if len(ga) == 1 and len(gb) == 1 and ga != gb:
+        return None
+    na, nb = set(a.get("names") or []), set(b.get("names") or [])
+    if na & nb:
+        score += 2.0
+    if set(a.get("orgs") or []) & set(b.get("orgs") or []):
         score += 1.0
-    ea, eb = set(a.get("event_dates") or []), set(b.get("event_dates") or [])
-    if {d for d in ea if len(d) == 10} & {d for d in eb if len(d) == 10}:
+    if set(a.get("platforms") or []) & set(b.get("platforms") or []):
+        score += 0.5
+    ea = {d for d in a.get("event_dates") or [] if len(d) == 10}
+    eb = {d for d in b.get("event_dates") or [] if len(d) == 10}
+    if ea & eb:
         score += 1.5
     return score
 
 
-def group(docs: list[dict], th: Thresholds = Thresholds()) -> list[list[str]]:
-    """Connected groups of linked reports (each a sorted list of ids), largest first."""
-    parent = {d["id"]: d["id"] for d in docs}
+def link_score(a: dict, b: dict, similarity: float | None, th: Thresholds | None = None) -> float | None:
+    """Signature score plus the evidence of embedding similarity; None when not linked."""
+    th = th or thresholds()
+    sig = pair_score(a, b, th)
+    if sig is None:
+        return None
+    if similarity is None:
+        return sig if sig >= th.min_score else None
+    span = max(th.similarity_full - th.similarity_floor, 1e-6)
+    bonus = th.similarity_weight * min(1.0, max(0.0, (similarity - th.similarity_floor) / span))
+    total = sig + bonus
+    if total >= th.min_score:
+        return total
+    # A thin signature (a detention report names the city and little else) links only when
+    # the texts are very close.
+    if sig >= th.weak_signature_score and similarity >= th.weak_signature_similarity:
+        return th.min_score
+    return None
 
-    def find(x: str) -> str:
+
+# --- candidates and groups ---------------------------------------------------------------------
+
+def neighbours(vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    """For each row, its k nearest rows by cosine (vectors are unit length): faiss HNSW."""
+    n = len(vectors)
+    if n == 0:
+        return []
+    k = min(k + 1, n)
+    import faiss
+
+    if n <= 2000:
+        index = faiss.IndexFlatIP(vectors.shape[1])  # exact is cheaper than building a graph here
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    scores, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+    return [[(int(j), float(s)) for j, s in zip(ids[i], scores[i]) if j != i and j >= 0] for i in range(n)]
+
+
+def candidate_pairs(docs: list[dict], vectors: np.ndarray | None, th: Thresholds) -> dict[tuple[int, int], float | None]:
+    """Pairs worth scoring (i < j) with their cosine similarity (None without vectors)."""
+    pairs: dict[tuple[int, int], float | None] = {}
+
+    def sim(i: int, j: int) -> float | None:
+        return float(vectors[i] @ vectors[j]) if vectors is not None else None
+
+    if vectors is not None and len(docs) > 1:
+        for i, near in enumerate(neighbours(vectors, th.neighbours)):
+            for j, s in near:
+                pairs[(min(i, j), max(i, j))] = s
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, d in enumerate(docs):
+        for key in set(d.get("places") or []) | set(d.get("regions") or []) | set(d.get("names") or []):
+            blocks[key].append(i)
+    for members in blocks.values():
+        if len(members) > 400:  # a block this big (a whole region) is left to the vector neighbours
+            continue
+        for i, j in combinations(members, 2):
+            key = (min(i, j), max(i, j))
+            if key not in pairs:
+                pairs[key] = sim(i, j)
+    return pairs
+
+
+def group(docs: list[dict], vectors: np.ndarray | None = None, th: Thresholds | None = None) -> list[list[str]]:
+    """Connected groups of linked reports (each a sorted list of ids), largest first."""
+    return [g for g, _ in group_with_scores(docs, vectors, th)]
+
+
+def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None,
+                      th: Thresholds | None = None) -> list[tuple[list[str], dict[str, float]]]:
+    """Like `group`, with each member's best link score inside its group."""
+    th = th or thresholds()
+    parent = list(range(len(docs)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(docs))}
+
+    def find(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    members_of: dict[str, list[dict]] = {d["id"]: [d] for d in docs}
-    blocks: dict[str, list[dict]] = defaultdict(list)
-    for d in docs:
-        for key in set(d.get("regions") or []) | set(d.get("places") or []):
-            blocks[key].append(d)
-    pairs = []
-    seen_pairs = set()
-    for block in blocks.values():
-        for a, b in combinations(block, 2):
-            key = (a["id"], b["id"])
-            if key in seen_pairs:
-                continue
-            seen_pairs.add(key)
-            score = pair_score(a, b, th)
-            if score is not None and score >= th.min_score:
-                pairs.append((score, a["id"], b["id"]))
-    by_id = {d["id"]: d for d in docs}
-    # Strongest links first; two groups merge only if no pair across them contradicts,
-    # so a report that mentions another case cannot chain two cases together.
-    for score, x, y in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
-        rx, ry = find(x), find(y)
-        if rx == ry:
+    links = []
+    for (i, j), s in candidate_pairs(docs, vectors, th).items():
+        score = link_score(docs[i], docs[j], s, th)
+        if score is not None:
+            links.append((score, i, j))
+    best: dict[int, float] = {}
+    for score, i, j in sorted(links, key=lambda x: (-x[0], x[1], x[2])):
+        ri, rj = find(i), find(j)
+        if ri == rj:
             continue
-        if any(pair_score(by_id[m["id"]], by_id[n["id"]], th) is None
-               for m in members_of[rx] for n in members_of[ry]):
+        # No contradiction across the two groups: a report that mentions another case in
+        # passing cannot chain two cases together.
+        if any(pair_score(docs[m], docs[n], th) is None for m in members[ri] for n in members[rj]):
             continue
-        parent[rx] = ry
-        members_of[ry] += members_of.pop(rx)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for d in docs:
-        groups[find(d["id"])].append(d["id"])
-    return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+        parent[ri] = rj
+        members[rj] += members.pop(ri)
+        best[i] = max(best.get(i, 0.0), score)
+        best[j] = max(best.get(j, 0.0), score)
+    out = []
+    for root, idx in members.items():
+        ids = sorted(docs[i]["id"] for i in idx)
+        out.append((ids, {docs[i]["id"]: best.get(i) for i in idx}))
+    return sorted(out, key=lambda g: (-len(g[0]), g[0][0]))
+
+
+# --- similar cases -----------------------------------------------------------------------------
+
+SHARED_CRITERIA = ("region", "articles", "orgs", "platforms", "year", "penalty_kind")
+
+
+def shared_criteria(a: dict, b: dict) -> list[str]:
+    """Which study criteria two case rows share (list-valued criteria share any element)."""
+    shared = []
+    for key in SHARED_CRITERIA:
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, str) and va.startswith("["):
+            va, vb = set(json.loads(va)), set(json.loads(vb or "[]"))
+            if va & vb:
+                shared.append(f"{key}: {', '.join(sorted(va & vb))}")
+        elif va is not None and va == vb:
+            shared.append(f"{key}: {va}")
+    return shared
+
+
+def similar_cases(case_ids: list[str], centroids: np.ndarray, k: int) -> list[tuple[str, str, float]]:
+    """(case, similar case, cosine) for each case's k nearest other cases."""
+    if len(case_ids) < 2:
+        return []
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    unit = centroids / np.where(norms == 0, 1, norms)
+    out = []
+    for i, near in enumerate(neighbours(unit.astype(np.float32), k)):
+        for j, s in near[:k]:
+            out.append((case_ids[i], case_ids[j], round(s, 4)))
+    return out

@@ -93,3 +93,58 @@ def format_table(scores: dict[tuple[str, str], Score]) -> str:
             if s:
                 lines.append(f"{field:<16}{lang:<6}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}")
     return "\n".join(lines)
+
+
+# --- grouping ------------------------------------------------------------------------------
+
+@dataclass
+class GroupScore:
+    precision: float
+    recall: float
+    f1: float
+    cross_language_recall: float
+    pairs_gold: int
+    pairs_found: int
+
+
+def prepare_group_docs(rows: list[dict]) -> tuple[list[dict], "object"]:
+    """Signatures and embeddings for gold rows {"id", "title"?, "text", "lang", "published"}."""
+    from nlp.cases import signature
+    from nlp.embeddings import case_text, embed
+
+    texts = [f"{r.get('title') or ''}\n\n{r['text']}".strip() for r in rows]
+    facts = list(extract_many([(t, r.get("lang") or "auto", r.get("published")) for t, r in zip(texts, rows)]))
+    docs = [{**signature(f), "id": r["id"], "lang": f["lang"], "published": r.get("published"),
+             "is_case_report": f["is_case_report"]} for r, f in zip(rows, facts)]
+    vectors = embed([case_text(r.get("title"), r["text"], f) for r, f in zip(rows, facts)])
+    return docs, vectors
+
+
+def score_groups(rows: list[dict], groups: list[list[str]]) -> GroupScore:
+    """Pairwise precision/recall/F1 of predicted groups against rows' gold "case" keys."""
+    gold_case = {r["id"]: r["case"] for r in rows}
+    lang = {r["id"]: r["lang"] for r in rows}
+    predicted = {doc: n for n, members in enumerate(groups) for doc in members}
+    ids = sorted(gold_case)
+    tp = fp = fn = cross_gold = cross_found = 0
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            same_gold = gold_case[a] == gold_case[b]
+            same_pred = predicted.get(a) is not None and predicted.get(a) == predicted.get(b)
+            tp += same_gold and same_pred
+            fp += same_pred and not same_gold
+            fn += same_gold and not same_pred
+            if same_gold and lang[a] != lang[b]:
+                cross_gold += 1
+                cross_found += same_pred
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return GroupScore(p, r, 2 * p * r / (p + r) if p + r else 0.0,
+                      cross_found / cross_gold if cross_gold else 1.0, tp + fn, tp + fp)
+
+
+def evaluate_groups(rows: list[dict]) -> GroupScore:
+    from nlp.cases import group
+
+    docs, vectors = prepare_group_docs(rows)
+    return score_groups(rows, group(docs, vectors))

@@ -1,0 +1,122 @@
+"""Case grouping: quality on the hand-written gold, stable ids, history, similar cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.cases import run_group
+from corpus.store import open_db
+from nlp.cases import group, name_key, pair_score
+from nlp.evaluate import load_gold, prepare_group_docs, score_groups
+
+GOLD = Path(__file__).parent / "gold"
+
+
+@pytest.fixture(scope="module")
+def gold_groups():
+    rows = load_gold(GOLD / "groups.jsonl")
+    docs, vectors = prepare_group_docs(rows)
+    return rows, docs, vectors
+
+
+def test_gold_is_large_enough_and_has_cross_language_cases():
+    rows = load_gold(GOLD / "groups.jsonl")
+    cases = {}
+    for r in rows:
+        cases.setdefault(r["case"], set()).add(r["lang"])
+    assert len(rows) >= 60 and len(cases) >= 20
+    assert sum(langs == {"ru", "en"} for langs in cases.values()) >= 5
+
+
+def test_grouping_quality_stays_above_the_floors(gold_groups):
+    rows, docs, vectors = gold_groups
+    score = score_groups(rows, group(docs, vectors))
+    floors = json.loads((GOLD / "floors_groups.json").read_text())
+    print(score)
+    assert score.f1 >= floors["pairwise_f1"]
+    assert score.precision >= floors["pairwise_precision"]
+    assert score.cross_language_recall >= floors["cross_language_recall"]
+
+
+def test_embeddings_add_to_the_signature(gold_groups):
+    rows, docs, vectors = gold_groups
+    with_vectors = score_groups(rows, group(docs, vectors))
+    signature_only = score_groups(rows, group(docs, None))
+    assert with_vectors.cross_language_recall > signature_only.cross_language_recall
+
+
+def test_same_article_same_city_different_facts_is_a_contradiction():
+    a = {"id": "a", "places": ["kz-shymkent"], "regions": ["kz-shymkent"], "articles": ["KZ-CC 256"],
+         "penalties": [{"kind": "prison", "min_years": 6, "max_years": 6}], "persons": [{"age": 24, "gender": "male"}],
+         "published": "2022-03-11"}
+    b = {**a, "id": "b", "penalties": [{"kind": "prison", "min_years": 3, "max_years": 3}],
+         "persons": [{"age": 31, "gender": "female"}], "published": "2022-03-20"}
+    assert pair_score(a, b) is None
+    assert group([a, b]) == [["a"], ["b"]]
+
+
+def test_a_report_naming_another_case_in_passing_does_not_merge_them():
+    # b reports its own 6-year term first and mentions a's 5-year case after it.
+    a = {"id": "a", "places": ["kz-aktobe"], "regions": ["kz-aktobe-region"], "articles": ["KZ-CC 256"],
+         "penalties": [{"kind": "prison", "min_years": 5, "max_years": 5}], "persons": [{"age": 27}]}
+    b = {"id": "b", "places": ["kz-aktobe"], "regions": ["kz-aktobe-region"], "articles": ["KZ-CC 256"],
+         "penalties": [{"kind": "prison", "min_years": 6, "max_years": 6},
+                       {"kind": "prison", "min_years": 5, "max_years": 5}], "persons": [{"age": 45}, {"age": 27}]}
+    assert pair_score(a, b) is None
+
+
+def test_person_names_meet_across_scripts():
+    assert name_key("Руслан Кулекбаев") == name_key("Ruslan Kulekbayev") is not None
+    assert name_key("Кулекбаев") != name_key("Nazarbayev")
+
+
+def _insert_doc(db, doc_id, **columns):
+    base = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "source": None,
+            "lang": "ru", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2020-01-01",
+            "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]",
+            "articles": "[]", "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]",
+            "persons": "[]", "names": "[]"}
+    base.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
+    db["documents"].insert(base)
+
+
+def test_case_ids_are_stable_and_merges_are_recorded(tmp_path):
+    db = open_db(tmp_path / "c.db")
+    semey = {"places": ["kz-semey"], "articles": ["KZ-CC 256"]}
+    _insert_doc(db, "a1", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}])
+    _insert_doc(db, "b1", places=["kz-taraz"], articles=["KZ-CC 174"])
+    run_group(db, use_embeddings=False)
+    first = {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")}
+    assert first["a1"] != first["b1"]
+    # A follow-up report joins the Semey case: the case keeps its id.
+    _insert_doc(db, "a2", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}], lang="en")
+    run_group(db, use_embeddings=False)
+    second = {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")}
+    assert second["a1"] == second["a2"] == first["a1"] and second["b1"] == first["b1"]
+    assert db["cases"].count == 2
+    # Re-running changes nothing.
+    run_group(db, use_embeddings=False)
+    assert {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")} == second
+    # A report that ties the Taraz case to the Semey one merges them; the lost id is recorded.
+    db["documents"].update("b1", {"places": json.dumps(["kz-semey"]), "articles": json.dumps(["KZ-CC 256"])})
+    run_group(db, use_embeddings=False)
+    third = {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")}
+    assert len(set(third.values())) == 1
+    history = list(db.query("SELECT case_id, event, other_case_id FROM case_history"))
+    assert {"case_id": first["b1"], "event": "merged_into", "other_case_id": first["a1"]} in history
+
+
+def test_demo_cases_have_similar_cases_and_embeddings(demo_db):
+    db = open_db(demo_db)
+    n_cases = db["cases"].count
+    assert db["embeddings"].count == db.execute("SELECT count(*) FROM documents WHERE is_case_report = 1").fetchone()[0]
+    rows = list(db.query("SELECT case_id, similar_case_id, rank, score, shared FROM similar_cases"))
+    assert rows and all(r["case_id"] != r["similar_case_id"] for r in rows)
+    per_case = {}
+    for r in rows:
+        per_case[r["case_id"]] = per_case.get(r["case_id"], 0) + 1
+        assert -1.0 <= r["score"] <= 1.0 and isinstance(json.loads(r["shared"]), list)
+    assert len(per_case) == n_cases and max(per_case.values()) <= 5
