@@ -5,7 +5,7 @@ from __future__ import annotations
 PUBLIC_KEYS = {
     "places": ("name", "id", "admin1", "country", "lat", "lon", "text"),
     "articles": ("code", "article", "part", "paragraph", "text"),
-    "penalties": ("kind", "min_years", "max_years", "regime", "confiscation", "text"),
+    "penalties": ("kind", "min_years", "max_years", "regime", "confiscation", "applies_to", "text"),
     "event_dates": ("iso", "precision", "text"),
 }
 

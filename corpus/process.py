@@ -24,7 +24,7 @@ VALUE_KEYS = {
     "place": ("id", "name", "admin1", "country", "role"),
     "place_other": ("id", "name", "admin1", "country", "role"),
     "article": ("code", "article", "part", "paragraph"),
-    "penalty": ("kind", "min_years", "max_years", "regime", "confiscation"),
+    "penalty": ("kind", "min_years", "max_years", "regime", "confiscation", "applies_to"),
     "event_date": ("iso", "precision"),
 }
 

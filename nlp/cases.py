@@ -231,12 +231,35 @@ def neighbours(vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
     if n <= 2000:
         index = faiss.IndexFlatIP(vectors.shape[1])  # exact is cheaper than building a graph here
     else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        # Candidates only need the close neighbours: a light graph builds fast on 2 cores.
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 40
+        index.hnsw.efSearch = 32
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     scores, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
     return [[(int(j), float(s)) for j, s in zip(ids[i], scores[i]) if j != i and j >= 0] for i in range(n)]
+
+
+WINDOW = 12
+
+
+def blocking_keys(doc: dict) -> set[str]:
+    """Keys that put likely pairs side by side: the main place with each article, with the
+    first term, with the first age; and each person name. Inside a big block only reports close
+    in time are paired, so the pairs scored grow with the corpus, not with its square."""
+    keys = {f"name|{n}" for n in doc.get("names") or []}
+    places = doc.get("places") or []
+    main = places[0] if places else None
+    if main:
+        keys.update(f"{main}|{art}" for art in doc.get("articles") or [])
+        term, age = _first_term(doc), _first_age(doc)
+        if term:
+            keys.add(f"{main}|term|{term}")
+        if age:
+            keys.add(f"{main}|age|{age}")
+        if not doc.get("articles") and not term and not age:
+            keys.add(f"{main}|bare")
+    return keys
 
 
 def candidate_pairs(docs: list[dict], vectors: np.ndarray | None, th: Thresholds) -> dict[tuple[int, int], float | None]:
@@ -252,12 +275,18 @@ def candidate_pairs(docs: list[dict], vectors: np.ndarray | None, th: Thresholds
                 pairs[(min(i, j), max(i, j))] = s
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, d in enumerate(docs):
-        for key in set(d.get("places") or []) | set(d.get("regions") or []) | set(d.get("names") or []):
+        for key in blocking_keys(d):
             blocks[key].append(i)
     for members in blocks.values():
-        if len(members) > 400:  # a block this big (a whole region) is left to the vector neighbours
-            continue
-        for i, j in combinations(members, 2):
+        if len(members) <= WINDOW + 1:
+            candidates = combinations(members, 2)
+        else:
+            # A big block (a busy town's Article 256 cases): sorted neighbourhood — each report
+            # meets the WINDOW reports nearest to it in publication date, not the whole block.
+            ordered = sorted(members, key=lambda i: docs[i].get("published") or "")
+            candidates = ((ordered[x], ordered[y]) for x in range(len(ordered))
+                          for y in range(x + 1, min(x + 1 + WINDOW, len(ordered))))
+        for i, j in candidates:
             key = (min(i, j), max(i, j))
             if key not in pairs:
                 pairs[key] = sim(i, j)

@@ -1,7 +1,7 @@
 """Penalties imposed by a court: kind, min and max years, regime, confiscation.
 
 The component `case_penalties` writes `doc._.penalties`: a list of dicts
-{"kind", "min_years", "max_years", "regime", "confiscation", "text", "start", "end"}.
+{"kind", "min_years", "max_years", "regime", "confiscation", "applies_to", "text", "start", "end"}.
 A term counts only when the nearest cue before it in its sentence says a court imposed it
 ("приговорил", "sentenced"), not that a law allows it ("грозит", "punishable by") or that a
 prosecutor asked for it ("запросил", "sought"). Cue words live in data/penalty_cues.json.
@@ -107,6 +107,23 @@ def _imposed(lang: str, text_before: str, sentence: str) -> bool:
     return last_yes > last_no
 
 
+PEOPLE = (r"(?:человек|граждан\w*|жител\w*|осужденн\w*|осуждённ\w*|подсудим\w*|обвиняем\w*|участник\w*|член\w*|"
+          r"мужчин\w*|женщин\w*|men|women|people|defendants|members|residents|citizens|nationals|accused)")
+
+
+def _applies_to(lang: str, before: str, pair: bool) -> int | None:
+    """How many people a term applies to, where the sentence says so: "шестеро участников
+    получили от 10 до 15 лет" -> 6; "двое ... к 7 и 9 годам" -> 1 each."""
+    if pair:
+        return 1
+    n = cardinal_pattern(lang)
+    found = list(re.finditer(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PEOPLE}\b", before, re.I))
+    if not found:
+        return None
+    value = to_number(found[-1].group("n"), lang)
+    return int(value) if value and 1 <= value <= 200 else None
+
+
 def _extras(lang: str, sentence: str) -> tuple[str | None, bool]:
     cues = _cues()[lang]
     regime = next((name for name, words in cues["regime"].items()
@@ -151,11 +168,12 @@ def find_penalties(text: str, lang: str) -> list[dict]:
             value = _value(groups["mo"], lang)
             terms = [(None, None) if value is None else (value / 12, value / 12)]
         regime, confiscation = _extras(lang, sentence)
+        applies_to = _applies_to(lang, before, bool(groups.get("a")))
         for lo, hi in terms:
             if lo is None or hi is None or not (0 < lo <= hi <= 50):
                 continue
             found.append({"kind": kind, "min_years": as_int_or_float(lo), "max_years": as_int_or_float(hi),
-                          "regime": regime, "confiscation": confiscation,
+                          "regime": regime, "confiscation": confiscation, "applies_to": applies_to,
                           "text": m.group(0), "start": m.start(), "end": m.end()})
     for kind in ("life", "death", "fine", "other"):
         for m in _cue_regex(cues[kind]).finditer(text):
@@ -171,7 +189,8 @@ def find_penalties(text: str, lang: str) -> list[dict]:
                 continue
             regime, confiscation = _extras(lang, sentence)
             found.append({"kind": kind, "min_years": None, "max_years": None, "regime": regime,
-                          "confiscation": confiscation, "text": m.group(0), "start": m.start(), "end": m.end()})
+                          "confiscation": confiscation, "applies_to": None,
+                          "text": m.group(0), "start": m.start(), "end": m.end()})
     found.sort(key=lambda f: f["start"])
     out, seen = [], set()
     for f in found:
