@@ -12,7 +12,7 @@ PORT ?= 8001
 E5_MODEL := models/multilingual-e5-small
 export CORPUS_E5_MODEL := $(abspath $(E5_MODEL))
 
-.PHONY: install model demo test serve clean
+.PHONY: install model chromium demo test serve clean
 
 install: $(STAMP)
 
@@ -36,7 +36,14 @@ demo: install model
 serve: install
 	$(BIN)/corpus serve --port $(PORT)
 
-test: install model
+# The browser tests drive Debian's Chromium with Playwright (no browser download). Installed
+# with apt only when missing; if that fails (no apt, not root) the tests say so and fail.
+chromium:
+	@test -x /usr/bin/chromium || { DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
+	  echo "make chromium: could not install chromium with apt-get; the browser tests will fail" >&2
+
+test: install model chromium
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,4 +1,12 @@
-"""Publishing: Datasette over corpus.db with metadata.yml, read-only."""
+"""Publishing: Datasette over corpus.db with metadata.yml, plugins/ and templates/, read-only.
+
+`corpus serve` and the tests build the same Datasette with `build()`. The database is always
+named "corpus", the name that metadata.yml, the canned queries and the templates use, whatever
+the file is called. It is opened immutable (SQLite `immutable=1`: no locks, no writes, row
+counts cached), or with `live=True` read-only (`mode=ro`) for a file a scheduled crawl is still
+writing; either way every connection also runs `PRAGMA query_only`, and only GET, HEAD and
+OPTIONS requests get through (plugins/corpus_read_only.py).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +15,78 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
 
 from corpus.store import StoreError, open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "corpus"
+
+
+class ServeError(StoreError):
+    pass
 
 
 def metadata_path() -> Path:
     """metadata.yml at the repository root, or the copy packaged with `corpus`."""
-    root = Path(__file__).resolve().parent.parent / "metadata.yml"
+    root = ROOT / "metadata.yml"
     if root.exists():
         return root
     return Path(str(resources.files("corpus").joinpath("metadata.yml")))
 
 
-def datasette_command(db_path: Path, host: str, port: int) -> list[str]:
-    plugins = Path(__file__).resolve().parent.parent / "plugins"
-    cmd = [sys.executable, "-m", "datasette", "serve", str(db_path), "-m", str(metadata_path()),
-           "--host", host, "--port", str(port),
-           "--setting", "sql_time_limit_ms", "3000", "--setting", "default_facet_size", "15",
-           "--setting", "allow_download", "on"]
-    if plugins.is_dir():
-        cmd += ["--plugins-dir", str(plugins)]
-    return cmd
+def load_metadata() -> tuple[dict, dict]:
+    """(Datasette metadata, Datasette settings) from metadata.yml.
+
+    Datasette 0.65 takes settings on its command line only; metadata.yml keeps them under
+    `settings:` (where Datasette 1.0's datasette.yaml has them) and this passes them on.
+    """
+    data = yaml.safe_load(metadata_path().read_text("utf-8")) or {}
+    settings = data.pop("settings", None) or {}
+    return data, settings
+
+
+def coerce_setting(name: str, value: Any) -> Any:
+    """A Datasette setting given as text (`--setting sql_time_limit_ms 5000`) as its own type."""
+    from datasette.app import DEFAULT_SETTINGS
+    from datasette.utils import ValueAsBooleanError, value_as_boolean
+
+    if name not in DEFAULT_SETTINGS:
+        raise ServeError(f"unknown Datasette setting {name!r} (see `datasette --help-settings`)")
+    default = DEFAULT_SETTINGS[name]
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            return value_as_boolean(value)
+        if isinstance(default, int):
+            return int(value)
+    except (ValueError, ValueAsBooleanError):
+        raise ServeError(f"setting {name}: {value!r} is not a {type(default).__name__}") from None
+    return value
+
+
+def build(db_path: str | Path, *, live: bool = False, settings: Iterable[tuple[str, Any]] = ()):
+    """The configured Datasette (not started): the corpus as database "corpus", metadata.yml,
+    plugins/ and templates/. `settings` override metadata.yml's."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+
+    metadata, defaults = load_metadata()
+    merged = {name: coerce_setting(name, value) for name, value in [*defaults.items(), *settings]}
+    ds = Datasette(
+        metadata=metadata, settings=merged,
+        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
+    )
+    ds.remove_database("_memory")
+    ds.add_database(Database(ds, path=str(db_path), is_mutable=live), name=DATABASE)
+    return ds
 
 
 def prepare(db_path: str | Path) -> Path:
-    """Check the database and fold its write-ahead log in, so readers see every row."""
+    """Check (and migrate) the database and fold its write-ahead log in, so readers see every row."""
     db_path = Path(db_path)
     db = open_db(db_path, create=False)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -39,20 +94,32 @@ def prepare(db_path: str | Path) -> Path:
     return db_path
 
 
-def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> int:
-    """Run Datasette in the foreground until interrupted; returns its exit code."""
-    db_path = prepare(db_path)
-    cmd = datasette_command(db_path, host, port)
+def serve(
+    db_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    *,
+    live: bool = False,
+    settings: Iterable[tuple[str, Any]] = (),
+) -> int:
+    """Run Datasette in the foreground until interrupted; returns an exit code."""
+    import uvicorn
+    from datasette.cli import run_sync
+
+    ds = build(prepare(db_path), live=live, settings=settings)
+    run_sync(ds.invoke_startup)
     try:
-        return subprocess.call(cmd, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
     except KeyboardInterrupt:
-        return 0
+        pass
+    return 0
 
 
 def start(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> subprocess.Popen:
-    """Start Datasette in the background (tests, demo); the caller stops it."""
-    db_path = prepare(db_path)
-    if not db_path.exists():
+    """Start `corpus serve` in the background (tests, demo); the caller stops it."""
+    if not Path(db_path).exists():
         raise StoreError(f"database {db_path} does not exist")
-    return subprocess.Popen(datasette_command(db_path, host, port),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "serve", "--db", str(db_path), "--host", host, "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"})
