@@ -39,6 +39,8 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
         term = rng.choice([2, 3, 4, 5, 6, 7, 8, 10])
         age = rng.randint(18, 60)
         year = rng.randint(2015, 2024)
+        event = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        platform = rng.choice(["Telegram", "WhatsApp", "TikTok", "Instagram", "VKontakte", "YouTube"])
         direction = 0.6 * base + nrng.normal(size=384)  # topical commonality squeezes cosines, as in e5
         for k in range(size):
             verdict = k > 0 or size == 1
@@ -48,6 +50,8 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
                 "penalties": [{"kind": "prison", "min_years": term, "max_years": term}] if verdict else [],
                 "persons": [{"age": age, "gender": "male"}] if rng.random() > 0.4 else [],
                 "convicted_count": 1, "published": f"{year}-{rng.randint(1, 12):02d}-15",
+                "event_dates": [event] if rng.random() > 0.5 else [],
+                "platforms": [platform] if rng.random() > 0.5 else [],
             })
             v = direction + 0.55 * nrng.normal(size=384)
             vectors.append(v / np.linalg.norm(v))

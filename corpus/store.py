@@ -48,8 +48,20 @@ def open_db(path: str | Path, *, create: bool = True, readonly: bool = False) ->
         if not readonly:
             ensure_schema(db)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot use {path} as a corpus database: {exc}") from exc
+        raise StoreError(f"cannot use {path} as a corpus database: {describe_sqlite_error(exc)}") from exc
     return db
+
+
+def describe_sqlite_error(exc: sqlite3.Error) -> str:
+    """SQLite's message, with what the user can do about it."""
+    message = str(exc)
+    if "readonly" in message or "read-only" in message:
+        return f"{message} (the database file or its directory is read-only)"
+    if "disk is full" in message or "disk I/O" in message:
+        return f"{message} (is the disk full? free some disk space and run the command again)"
+    if "locked" in message:
+        return f"{message} (another process is writing; try again when it has finished)"
+    return message
 
 
 def to_json(value: Any) -> str:

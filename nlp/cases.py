@@ -104,6 +104,7 @@ def signature(facts: dict) -> dict:
 
 # --- pair decisions ----------------------------------------------------------------------------
 
+@lru_cache(maxsize=65536)
 def _date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value[:10]) if value and len(value) >= 10 else None
@@ -198,10 +199,14 @@ def pair_score(a: dict, b: dict, th: Thresholds | None = None) -> float | None:
     return score
 
 
-def link_score(a: dict, b: dict, similarity: float | None, th: Thresholds | None = None) -> float | None:
+_UNSET = object()
+
+
+def link_score(a: dict, b: dict, similarity: float | None, th: Thresholds | None = None,
+               signature=_UNSET) -> float | None:
     """Signature score plus the evidence of embedding similarity; None when not linked."""
     th = th or thresholds()
-    sig = pair_score(a, b, th)
+    sig = pair_score(a, b, th) if signature is _UNSET else signature
     if sig is None:
         return None
     if similarity is None:
@@ -311,9 +316,17 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None,
             x = parent[x]
         return x
 
+    signature_scores: dict[tuple[int, int], float | None] = {}
+
+    def sig(i: int, j: int) -> float | None:
+        key = (i, j) if i < j else (j, i)
+        if key not in signature_scores:
+            signature_scores[key] = pair_score(docs[key[0]], docs[key[1]], th)
+        return signature_scores[key]
+
     links = []
     for (i, j), s in candidate_pairs(docs, vectors, th).items():
-        score = link_score(docs[i], docs[j], s, th)
+        score = link_score(docs[i], docs[j], s, th, signature=sig(i, j))
         if score is not None:
             links.append((score, i, j))
     best: dict[int, float] = {}
@@ -323,7 +336,7 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None,
             continue
         # No contradiction across the two groups: a report that mentions another case in
         # passing cannot chain two cases together.
-        if any(pair_score(docs[m], docs[n], th) is None for m in members[ri] for n in members[rj]):
+        if any(sig(m, n) is None for m in members[ri] for n in members[rj]):
             continue
         parent[ri] = rj
         members[rj] += members.pop(ri)
