@@ -95,10 +95,18 @@ def case_row(cid: str, members: list[dict]) -> dict:
         if place and (primary is None or (primary.kind in ("country", "region") and place.kind not in ("country", "region"))):
             primary = place
     region = get_place(primary.admin1_id) if primary and primary.admin1_id else None
-    kinds = Counter(p["kind"] for d in members for p in d["penalties"])
+    # A report's own term comes first; later terms may belong to a case it mentions in passing.
+    # Count each report's first term, and any term that two reports state.
+    term_votes = Counter((p["kind"], p.get("min_years"), p.get("max_years"))
+                         for d in members for p in {(q["kind"], q.get("min_years"), q.get("max_years")): q
+                                                    for q in d["penalties"]}.values())
+    own = [(d["penalties"][0]["kind"], d["penalties"][0].get("min_years"), d["penalties"][0].get("max_years"))
+           for d in members if d["penalties"]]
+    confirmed = set(own) | {t for t, n in term_votes.items() if n >= 2}
+    kinds = Counter(t[0] for t in confirmed)
     main_kind = "prison" if "prison" in kinds else (kinds.most_common(1)[0][0] if kinds else None)
     # Lengths of the main kind only: a 3-year restricted-freedom term is no prison minimum.
-    terms = [p for d in members for p in d["penalties"] if p.get("min_years") is not None and p["kind"] == main_kind]
+    terms = [{"min_years": t[1], "max_years": t[2]} for t in confirmed if t[0] == main_kind and t[1] is not None]
     events = sorted(e for d in members for e in d["event_dates"])
     published = sorted(d["published"][:10] for d in members if d.get("published"))
     stages = [d["stage"] for d in members if d.get("stage") in STAGE_ORDER]
@@ -106,7 +114,9 @@ def case_row(cid: str, members: list[dict]) -> dict:
     # The title of the most advanced report (a verdict over a detention) names the case best.
     lead = max(members, key=lambda d: (STAGE_ORDER.index(d["stage"]) if d.get("stage") in STAGE_ORDER else -1,
                                        d.get("published") or ""))
-    year = int((events or published or ["0"])[0][:4]) or None
+    # The year a case surfaced: its first report (event dates can reach back years, e.g. a
+    # moratorium "since 2003" named in a 2016 verdict).
+    year = int((published or events or ["0"])[0][:4]) or None
     return {
         "id": cid, "title": lead["title"],
         "signature": to_json({"places": sorted(places), "articles": sorted({a for d in members for a in d["articles"]})}),

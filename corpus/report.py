@@ -281,7 +281,7 @@ def figure_cases_by_year_region(cases: list[dict]) -> tuple[Any, dict]:
     ax.set_xticks(range(len(years)), years, rotation=60 if len(years) > 8 else 0, ha="right" if len(years) > 8 else "center")
     ax.set_ylabel("cases")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_xlabel("year of the first event (or first report)")
+    ax.set_xlabel("year of the first report")
     ax.legend(title="region", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     missing = {"year": sum(1 for y in year_of.values() if y == NOT_STATED),
                "region": sum(1 for r in region_of.values() if r == NOT_STATED)}

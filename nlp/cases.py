@@ -137,6 +137,20 @@ def _first_term(doc: dict) -> tuple | None:
     return None
 
 
+def _overlaps(term: tuple | None, terms: set[tuple]) -> bool:
+    """Does a term agree with one of `terms`: same kind and overlapping years? ("до 18 лет" in
+    a headline and "от 12 до 18 лет" in the text are one sentence.)"""
+    if term is None:
+        return True
+    kind, lo, hi = term
+    for other_kind, other_lo, other_hi in terms:
+        if other_kind != kind:
+            continue
+        if lo is None or other_lo is None or (lo <= (other_hi or other_lo) and other_lo <= (hi or lo)):
+            return True
+    return False
+
+
 def _first_age(doc: dict) -> int | None:
     return next((p["age"] for p in doc.get("persons") or [] if p.get("age")), None)
 
@@ -170,7 +184,7 @@ def pair_score(a: dict, b: dict, th: Thresholds | None = None) -> float | None:
     # be another case mentioned in passing. Each must appear in the other report.
     ta, tb = _terms(a), _terms(b)
     if ta and tb:
-        if _first_term(a) not in tb or _first_term(b) not in ta:
+        if not _overlaps(_first_term(a), tb) or not _overlaps(_first_term(b), ta):
             return None
         score += 2.0
     ages_a, ages_b = _ages(a), _ages(b)
