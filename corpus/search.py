@@ -11,7 +11,7 @@ so lemmas are made in Python on both sides of the index:
   term as typed, as a lemma, or as a place:
 
       >>> fts_query("осудили Семея")
-      '("осудили" OR "осудить") ("семея" OR "семей" OR "placekzsemey")'
+      '("осудили" OR "осудить") AND ("семея" OR "семей" OR "placekzsemey")'
 
 English needs no extra column: the index's `porter` tokenizer stems the title and the text
 ("convictions" finds "convicted"). The Datasette plugin in plugins/corpus_search.py registers
@@ -105,4 +105,5 @@ def fts_query(query: str | None) -> str:
             alternatives += [_phrase([token]) for token in forms.get(words[0], ())]
         alternatives = list(dict.fromkeys(alternatives))
         groups.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
-    return " ".join(groups) or '""'
+    # An explicit AND: SQLite 3.40's FTS5 rejects "(a OR b) (c OR d)" with implicit AND.
+    return " AND ".join(groups) or '""'
