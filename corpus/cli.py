@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from crawler.sources import RegistryError
 
-from corpus.store import StoreError, open_db
+from corpus.store import StoreError, describe_sqlite_error, open_db
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -38,6 +39,9 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except (StoreError, RegistryError) as exc:
             raise Fail(str(exc)) from None
+        except sqlite3.OperationalError as exc:
+            # Every write is a transaction: the failed one was rolled back, the file is as it was.
+            raise Fail(f"database error, nothing was written: {describe_sqlite_error(exc)}") from None
         except OSError as exc:
             raise Fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
     return wrapper
@@ -61,30 +65,40 @@ def cli():
 @click.option("--since", help="Skip articles published before this date (YYYY-MM-DD).")
 @click.option("--refresh", is_flag=True, help="Fetch already-seen pages again.")
 @click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
+              help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT). "
+                   "Required for real outlets.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @user_errors
-def crawl(db_path, sources, sample, registry, since, refresh, sample_port, verbose):
-    """Crawl the sources into the database (incremental: seen pages are skipped).
+def crawl(db_path, sources, sample, registry, since, refresh, sample_port, contact, verbose):
+    """Crawl the sources into the database (incremental: seen pages are skipped, feeds and
+    sitemaps fetched conditionally, an interrupted run resumed).
 
-    Exit codes: 0 ok, 1 finished with source errors, 2 configuration error.
+    Exit codes: 0 ok, 1 finished with source errors (or interrupted), 2 configuration error
+    (bad registry or options, no contact, another crawl running on this database).
 
     Example: corpus crawl --sample
     """
     from crawler.sample_site.server import SAMPLE_PORT, serve
     from crawler.sources import load_sources, sample_sources, select
 
-    from corpus.crawl import run_crawl
+    from corpus.crawl import CrawlConfigError, run_crawl
 
     if since and not _is_date(since):
         raise Fail(f"--since must be a date like 2024-01-31, not {since!r}")
     level = "INFO" if verbose else "ERROR"
-    if sample:
-        with serve(port=sample_port or SAMPLE_PORT) as base:
-            chosen = select(sample_sources(base), sources)
-            result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level)
-    else:
-        chosen = select(load_sources(registry), sources)
-        result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level)
+    extra = {"CORPUS_CONTACT": contact} if contact else {}
+    try:
+        if sample:
+            with serve(port=sample_port or SAMPLE_PORT) as base:
+                chosen = select(sample_sources(base), sources)
+                result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
+                                   extra_settings=extra)
+        else:
+            chosen = select(load_sources(registry), sources)
+            result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level, extra_settings=extra)
+    except CrawlConfigError as exc:
+        raise Fail(str(exc)) from None
     _report_crawl(result)
     sys.exit(result.exit_code)
 
@@ -102,9 +116,13 @@ def _report_crawl(result) -> None:
     click.echo(f"run {result.run_id}: {result.status}: {result.fetched} responses, "
                f"{result.stored} documents stored, {result.unchanged} unchanged, "
                f"{result.rejected} pages rejected, {result.errors} errors", err=True)
+    if getattr(result, "resumed", False):
+        click.echo("  (resumed the frontier of an interrupted run)", err=True)
     for name, c in result.per_source.items():
         click.echo(f"  {name}: {c['pages']} pages, {c['stored']} stored, {c['rejected']} rejected, "
                    f"{c['errors']} errors", err=True)
+        for message in getattr(result, "error_messages", {}).get(name, [])[:5]:
+            click.echo(f"    error: {message}", err=True)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -144,10 +162,10 @@ def process(db_path, everything, batch_size, n_process):
 
     Example: corpus process --db corpus.db
     """
-    from corpus.process import pending, run_process
+    from corpus.process import count_pending, run_process
 
     db = open_db(db_path, create=False)
-    total = len(pending(db, everything=everything))
+    total = count_pending(db, everything=everything)
     start = time.time()
     with click.progressbar(length=total, label="processing", file=sys.stderr) as bar:
         result = run_process(db, batch_size=batch_size, n_process=n_process,
@@ -233,17 +251,21 @@ def serve(db_path, host, port, live, settings):
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("-n", "--limit", default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines (with per-source counts and errors).")
+@click.option("--detail", is_flag=True, help="Per-source counts and error messages under each run.")
 @user_errors
-def runs(db_path, limit, as_json):
+def runs(db_path, limit, as_json, detail):
     """Show the crawl history, newest first.
 
-    Example: corpus runs -n 5
+    Example: corpus runs -n 5 --detail
     """
     db = open_db(db_path, create=False)
     rows = list(db.query(
-        "SELECT id, started, finished, status, sources, pages_fetched, documents_stored, "
-        "pages_rejected, errors, exit_code FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
+        "SELECT id, started, finished, status, exit_code, resumed, sources, pages_fetched, documents_stored, "
+        "pages_rejected, errors, source_counts, error_log FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
+    for r in rows:
+        r["source_counts"] = json.loads(r["source_counts"] or "{}")
+        r["error_log"] = json.loads(r["error_log"] or "{}")
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
@@ -251,16 +273,24 @@ def runs(db_path, limit, as_json):
     if not rows:
         click.echo("no crawl runs yet")
     for r in rows:
-        click.echo(f"{r['id']:>4}  {r['started']}  {r['status']:<22} {r['pages_fetched'] or 0:>5} fetched  "
+        status = r["status"] + (" (resumed)" if r["resumed"] else "")
+        click.echo(f"{r['id']:>4}  {r['started']}  {status:<32} {r['pages_fetched'] or 0:>5} fetched  "
                    f"{r['documents_stored'] or 0:>5} stored  {r['pages_rejected'] or 0:>4} rejected  "
                    f"{r['errors'] or 0:>3} errors  [{r['sources']}]")
+        if detail:
+            messages = r["error_log"].get("messages", {})
+            for name, c in r["source_counts"].items():
+                click.echo("        " + name + ": " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.items() if v))
+                for message in messages.get(name, []):
+                    click.echo(f"          error: {message}")
 
 
 @cli.command(context_settings=CONTEXT)
 @db_option
 @user_errors
 def reextract(db_path):
-    """Rebuild documents from the stored raw pages, with no network.
+    """Rebuild documents from the stored raw pages, with no network (after improving the
+    extractor, say): decoding, extraction, language, relevance, hashes and duplicate links.
 
     Example: corpus reextract --db corpus.db
     """
@@ -268,7 +298,8 @@ def reextract(db_path):
 
     db = open_db(db_path, create=False)
     result = run_reextract(db)
-    click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed", err=True)
+    click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed, "
+               f"{result['kept']} kept as they were (the page no longer passes)", err=True)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -375,9 +406,16 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
             binary = fmt == "parquet"
             if binary and sys.stdout.isatty():
                 raise Fail("Parquet is binary: write it to a file with -o")
-            stream = click.get_binary_stream("stdout") if binary else click.get_text_stream("stdout")
-            result = export(db, table, fmt, None, filters, stream=stream)
-            stream.flush()
+            stream = sys.stdout.buffer if binary else sys.stdout
+            try:
+                result = export(db, table, fmt, None, filters, stream=stream)
+                stream.flush()
+            except BrokenPipeError:
+                # The reader stopped early (`| head`): not an error; keep Python's exit flush quiet.
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                sys.exit(0)
         else:
             result = export(db, table, fmt, output, filters)
     except ExportError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -36,11 +39,37 @@ class ProcessResult:
     remaining: int
 
 
-def pending(db: sqlite_utils.Database, *, everything: bool = False) -> list[dict]:
+PAGE_SIZE = 500  # documents read from the database at a time: memory stays flat however many are pending
+
+
+def _pending_where(everything: bool) -> str:
     where = "lang IN ('ru', 'en')"
     if not everything:
         where += " AND (processed_hash IS NULL OR processed_hash != content_hash)"
-    return list(db.query(f"SELECT id, lang, title, text, published, content_hash FROM documents WHERE {where} ORDER BY id"))
+    return where
+
+
+def pending(db: sqlite_utils.Database, *, everything: bool = False) -> list[dict]:
+    return list(iter_pending(db, everything=everything))
+
+
+def count_pending(db: sqlite_utils.Database, *, everything: bool = False) -> int:
+    return db.execute(f"SELECT count(*) FROM documents WHERE {_pending_where(everything)}").fetchone()[0]
+
+
+def iter_pending(db: sqlite_utils.Database, *, everything: bool = False,
+                 page_size: int = PAGE_SIZE) -> Iterator[dict]:
+    """Pending documents in id order, read a page at a time (keyset on id), never all at once."""
+    where = _pending_where(everything)
+    last = ""
+    while True:
+        rows = list(db.query(
+            f"SELECT id, lang, title, text, published, content_hash FROM documents"
+            f" WHERE {where} AND id > ? ORDER BY id LIMIT ?", [last, page_size]))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
 
 
 def document_text(doc: dict) -> str:
@@ -89,14 +118,8 @@ def run_process(
     """Extract facts from pending documents; each batch is written in one transaction,
     so an interrupted run loses at most the batch in flight and a re-run finishes the job."""
     load_reference_tables(db)
-    docs = pending(db, everything=everything)
     processed = mentions = 0
-    for i in range(0, len(docs), batch_size):
-        batch = docs[i:i + batch_size]
-        texts = [document_text(d) for d in batch]
-        results = list(extract_many(
-            [(t, d["lang"], d["published"]) for t, d in zip(texts, batch)],
-            batch_size=batch_size, n_process=n_process))
+    for batch, texts, results in _extracted(iter_pending(db, everything=everything), batch_size, n_process):
         with db.conn:
             for doc, text, facts in zip(batch, texts, results):
                 db.execute("DELETE FROM mentions WHERE document_id = ?", [doc["id"]])
@@ -111,3 +134,56 @@ def run_process(
         if progress:
             progress(len(batch))
     return ProcessResult(processed=processed, mentions=mentions, remaining=0)
+
+
+def _batches(docs: Iterator[dict], batch_size: int) -> Iterator[tuple[list[dict], list[str]]]:
+    batch: list[dict] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == batch_size:
+            yield batch, [document_text(d) for d in batch]
+            batch = []
+    if batch:
+        yield batch, [document_text(d) for d in batch]
+
+
+def _extract_batch(items: list[tuple[str, str, str | None]]) -> list[dict]:
+    return list(extract_many(items, batch_size=max(len(items), 1)))
+
+
+def _worker_init() -> None:
+    """Workers die with the parent (e.g. kill -9), instead of waiting forever for work."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _extracted(docs: Iterator[dict], batch_size: int, n_process: int):
+    """(batch, texts, facts) in document order. With n_process > 1, batches go to a pool of
+    worker processes started once for the whole run (a few batches in flight, so memory stays
+    bounded); the parent only writes. spaCy's own n_process is not used: it would start new
+    workers for every batch, and it cannot send the documents' publication dates to them."""
+    if n_process <= 1:
+        for batch, texts in _batches(docs, batch_size):
+            items = [(t, d["lang"], d["published"]) for t, d in zip(texts, batch)]
+            yield batch, texts, list(extract_many(items, batch_size=batch_size))
+        return
+    pool = multiprocessing.get_context("fork").Pool(n_process, initializer=_worker_init)
+    try:
+        in_flight: deque = deque()
+        for batch, texts in _batches(docs, batch_size):
+            items = [(t, d["lang"], d["published"]) for t, d in zip(texts, batch)]
+            in_flight.append((batch, texts, pool.apply_async(_extract_batch, (items,))))
+            if len(in_flight) >= 2 * n_process:
+                batch, texts, result = in_flight.popleft()
+                yield batch, texts, result.get()
+        while in_flight:
+            batch, texts, result = in_flight.popleft()
+            yield batch, texts, result.get()
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()

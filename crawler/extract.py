@@ -1,4 +1,5 @@
-"""HTML -> article: main text with trafilatura, metadata from JSON-LD, OpenGraph and meta tags."""
+"""HTML -> article: main text with trafilatura, metadata from JSON-LD, OpenGraph and meta
+tags, then htmldate-style fallbacks (a date printed beside the title, htmldate itself)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 import trafilatura
+from htmldate import find_date
 from lxml import html as lxml_html
 
 from crawler.urls import canonicalize
@@ -101,8 +103,10 @@ def extract_article(html: str, url: str) -> Article:
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     canonical_url = canonicalize(canonical[0]) if canonical and canonical[0].startswith("http") else canonicalize(url)
 
+    # Main text only: trafilatura's own metadata pass costs as much as the text extraction,
+    # and JSON-LD, OpenGraph and meta tags (below) come first anyway.
     extracted = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=False,
+        html, url=url, with_metadata=False, include_comments=False, include_tables=False,
         favor_precision=True, deduplicate=False,
     )
     extracted = extracted.as_dict() if hasattr(extracted, "as_dict") else (extracted or {})
@@ -110,19 +114,22 @@ def extract_article(html: str, url: str) -> Article:
     fallback = _densest_paragraphs(tree)
     if len(fallback) > 2 * len(text):
         text = fallback
-    title = art.get("headline") or _meta(tree, "og:title") or extracted.get("title")
+    title = art.get("headline") or _meta(tree, "og:title", "twitter:title")
     if not title:
         heading = tree.xpath("//h1//text()")
         title = " ".join(t.strip() for t in heading).strip() or None
+    if not title:
+        title = (tree.findtext(".//title") or "").strip() or None
     published = art.get("datePublished") or _meta(tree, "article:published_time", "datePublished", "pubdate")
     if published:
         sources.append("meta-date")
     else:
-        published = extracted.get("date")
+        # Legacy pages print the date beside the title; take the first dd.mm.yyyy there,
+        # else let htmldate look through the page (URL, time elements, text patterns).
+        date_nodes = tree.xpath('//*[contains(@class, "date") or self::time]//text()')
+        published = next((d for d in date_nodes if DATE_IN_TEXT.search(d)), None)
         if not published:
-            # Legacy pages print the date beside the title; take the first dd.mm.yyyy.
-            date_nodes = tree.xpath('//*[contains(@class, "date")]//text()')
-            published = next((d for d in date_nodes if DATE_IN_TEXT.search(d)), None)
+            published = find_date(tree, url=url, extensive_search=False, original_date=True)
     return Article(
         url=url,
         canonical_url=canonical_url,
@@ -130,7 +137,7 @@ def extract_article(html: str, url: str) -> Article:
         text=text,
         published=_iso(published),
         modified=_iso(art.get("dateModified") or _meta(tree, "article:modified_time")),
-        author=_person(art.get("author")) or _meta(tree, "author", "article:author") or extracted.get("author"),
+        author=_person(art.get("author")) or _meta(tree, "author", "article:author"),
         section=art.get("articleSection") or _meta(tree, "article:section") or None,
         metadata_sources=sources,
     )

@@ -28,5 +28,6 @@ class PageItem(scrapy.Item):
     lang_probability = scrapy.Field()
     relevance = scrapy.Field()
     content_hash = scrapy.Field()
+    minhash = scrapy.Field()       # MinHash signature bytes (crawler/dedupe.py), None for short texts
     # (reason, score) when a pipeline turned the page away; the store records it.
     rejected = scrapy.Field()

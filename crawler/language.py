@@ -22,7 +22,7 @@ def _identifier() -> LanguageIdentifier:
 
 def identify(text: str) -> tuple[str, float]:
     """Return (language, probability); language is ru, en, kk or other."""
-    sample = text[:5000]
+    sample = text[:2000]  # plenty for a language, and the model's cost grows with length
     if not sample.strip():
         return "other", 0.0
     letters = [c for c in sample.lower() if c.isalpha()]

@@ -1,7 +1,11 @@
-"""Item pipelines: extract the article, identify the language, filter by relevance, hash.
+"""Item pipelines: extract the article, keep it in the crawl's date range, identify the
+language, filter by relevance, hash and sign it for duplicate detection.
 
 They never drop silently: a page turned away gets `item["rejected"] = (reason, score)` so the
-application can record why. The pipeline that stores items belongs to the application.
+application can record why, and every later pipeline passes a rejected item through
+untouched. The one exception is `SincePipeline`: a page published before `--since` is out
+of this run's range, not rejected, so it is dropped (and counted) and a later run may store it.
+The pipeline that stores items belongs to the application.
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 
+from scrapy.exceptions import DropItem
+
+from crawler import dedupe
 from crawler.extract import extract_article
 from crawler.items import PageItem
 from crawler.language import identify
@@ -16,6 +23,7 @@ from crawler.relevance import score
 
 MIN_TEXT_CHARS = 200
 NLP_LANGUAGES = {"ru", "en"}
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def content_hash(text: str) -> str:
@@ -26,11 +34,33 @@ def content_hash(text: str) -> str:
 
 class ArticlePipeline:
     def process_item(self, item: PageItem, spider=None) -> PageItem:
+        if item.get("rejected"):
+            return item
         article = extract_article(item["text_html"], item.get("final_url") or item["url"])
         for key in ("canonical_url", "title", "text", "published", "modified", "author", "section"):
             item[key] = getattr(article, key)
         if len(article.text) < MIN_TEXT_CHARS:
             item["rejected"] = (f"no article text ({len(article.text)} characters)", 0.0)
+        return item
+
+
+class SincePipeline:
+    """Drops pages published before the spider's `since` date (listing and search pages carry
+    no dates, so the check can only happen after extraction)."""
+
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item: PageItem, spider=None) -> PageItem:
+        since = getattr(self.crawler.spider, "since", None) if self.crawler else None
+        published = (item.get("published") or "")[:10]
+        if since and not item.get("rejected") and ISO_DAY.fullmatch(published) and published < since:
+            self.crawler.stats.inc_value(f"source/{item['source']}/skipped_old")
+            raise DropItem(f"published {published}, before --since {since}", log_level="DEBUG")
         return item
 
 
@@ -59,7 +89,15 @@ class RelevancePipeline:
 
 
 class ContentHashPipeline:
+    """The exact-duplicate key and the MinHash signature for near-duplicates (crawler/dedupe.py)."""
+
     def process_item(self, item: PageItem, spider=None) -> PageItem:
         if not item.get("rejected"):
             item["content_hash"] = content_hash(item["text"])
+            item["minhash"] = dedupe.signature(item["text"])
         return item
+
+
+# The steps a fetched page goes through, in order: the crawl's ITEM_PIPELINES and
+# `corpus reextract` (which has no spider, hence no --since) both use this list.
+STEPS = [ArticlePipeline, LanguagePipeline, RelevancePipeline, ContentHashPipeline]

@@ -16,6 +16,8 @@ import yaml
 
 DISCOVERY_TYPES = {"sitemap", "rss", "listing", "search"}
 LANGUAGES = {"ru", "en", "kk", "ky", "uz", "tg"}
+SOURCE_KEYS = {"name", "title", "base_url", "languages", "country", "allowed_domains", "discovery", "keywords", "notes"}
+METHOD_KEYS = {"type", "url", "article_pattern", "next_pattern", "max_pages", "notes"}
 
 
 class RegistryError(ValueError):
@@ -54,8 +56,8 @@ def _require(entry: dict, key: str, kind: type, where: str):
 
 def parse_sources(data: object, base: str | None = None) -> list[Source]:
     """Validate a parsed registry; `base` fills `{base}` in URLs (the sample site's address)."""
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise RegistryError("registry: top level must be a mapping with a 'sources' list")
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list) or not data["sources"]:
+        raise RegistryError("registry: top level must be a mapping with a non-empty 'sources' list")
     sources, names = [], set()
     for i, entry in enumerate(data["sources"]):
         where = f"sources[{i}]"
@@ -63,6 +65,12 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
             raise RegistryError(f"{where}: must be a mapping")
         name = _require(entry, "name", str, where)
         where = f"source '{name}'"
+        unknown = sorted(set(entry) - SOURCE_KEYS)
+        if unknown:
+            raise RegistryError(f"{where}: unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(SOURCE_KEYS))})")
+        for key in ("title", "notes"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise RegistryError(f"{where}: field '{key}' must be str")
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
             raise RegistryError(f"{where}: name must be lowercase letters, digits, '-' or '_'")
         if name in names:
@@ -88,8 +96,12 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
         if not re.fullmatch(r"[A-Z]{2}", country):
             raise RegistryError(f"{where}: country must be an ISO 3166 alpha-2 code like KZ")
         domains = entry.get("allowed_domains") or [urlsplit(base_url).hostname]
-        if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-            raise RegistryError(f"{where}: allowed_domains must be a list of host names")
+        if (not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains)
+                or any("/" in d or ":" in d or d != d.lower() for d in domains)):
+            raise RegistryError(f"{where}: allowed_domains must be a list of lower-case host names (no scheme, port or path)")
+        keywords = entry.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+            raise RegistryError(f"{where}: keywords must be a list of search terms")
         methods = _require(entry, "discovery", list, where)
         if not methods:
             raise RegistryError(f"{where}: needs at least one discovery method")
@@ -98,12 +110,20 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
             mwhere = f"{where} discovery[{j}]"
             if not isinstance(method, dict):
                 raise RegistryError(f"{mwhere}: must be a mapping")
+            unknown = sorted(set(method) - METHOD_KEYS)
+            if unknown:
+                raise RegistryError(f"{mwhere}: unknown field(s) {', '.join(unknown)}")
             mtype = _require(method, "type", str, mwhere)
             if mtype not in DISCOVERY_TYPES:
                 raise RegistryError(f"{mwhere}: type must be one of {sorted(DISCOVERY_TYPES)}")
             url = fill(_require(method, "url", str, mwhere))
             if mtype == "search" and "{query}" not in url:
                 raise RegistryError(f"{mwhere}: a search URL needs a '{{query}}' placeholder")
+            if mtype in ("listing", "search") and not method.get("article_pattern"):
+                raise RegistryError(f"{mwhere}: a {mtype} page needs an article_pattern (a regex for article links)")
+            mhost = urlsplit(url.replace("{query}", "q")).hostname or ""
+            if not any(mhost == d or mhost.endswith("." + d) for d in domains):
+                raise RegistryError(f"{mwhere}: host {mhost} is not in allowed_domains")
             for key in ("article_pattern", "next_pattern"):
                 if method.get(key) is not None:
                     try:
@@ -111,7 +131,7 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
                     except re.error as exc:
                         raise RegistryError(f"{mwhere}: {key} is not a valid regex: {exc}") from None
             max_pages = method.get("max_pages", 5)
-            if not isinstance(max_pages, int) or max_pages < 1:
+            if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
                 raise RegistryError(f"{mwhere}: max_pages must be a positive integer")
             discovery.append(Discovery(mtype, url, method.get("article_pattern"),
                                        method.get("next_pattern"), max_pages))
@@ -121,7 +141,7 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
         sources.append(Source(
             name=name, title=entry.get("title") or name, base_url=base_url,
             languages=tuple(languages), country=country, allowed_domains=tuple(domains),
-            discovery=tuple(discovery), keywords=tuple(entry.get("keywords") or ()),
+            discovery=tuple(discovery), keywords=tuple(keywords),
         ))
     return sources
 

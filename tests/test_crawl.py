@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import sqlite3
 import urllib.request
 
 import pytest
 
 from crawler.sample_site.server import load_articles, serve
 from crawler.sources import sample_sources
-from corpus.crawl import run_crawl
-from corpus.store import open_db
+from crawler.urls import canonicalize
+from corpus.cli import cli
+from corpus.crawl import job_dir, run_crawl
+from corpus.store import document_id, open_db
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory, sample_port):
     path = tmp_path_factory.mktemp("crawl") / "corpus.db"
-    with serve(port=sample_port) as base:
+    log: list[dict] = []
+    with serve(port=sample_port, log=log) as base:
         first = run_crawl(path, sample_sources(base), sample=True)
+        first_requests = len(log)
         second = run_crawl(path, sample_sources(base), sample=True)
-    return path, first, second
+    return path, first, second, log[first_requests:]
 
 
 def test_every_case_article_is_stored_and_irrelevant_ones_are_rejected(crawled):
-    path, first, _ = crawled
+    path, first, _, _ = crawled
     db = open_db(path)
     articles = load_articles()
     titles = {r["title"] for r in db.query("SELECT title FROM documents")}
@@ -41,7 +47,7 @@ def test_every_case_article_is_stored_and_irrelevant_ones_are_rejected(crawled):
 
 
 def test_windows_1251_pages_are_decoded(crawled):
-    path, _, _ = crawled
+    path, _, _, _ = crawled
     db = open_db(path)
     vestnik = list(db.query("SELECT title, text FROM documents WHERE source = 'vestnik'"))
     assert vestnik
@@ -51,7 +57,7 @@ def test_windows_1251_pages_are_decoded(crawled):
 
 
 def test_metadata_comes_from_json_ld_and_meta_tags(crawled):
-    path, _, _ = crawled
+    path, _, _, _ = crawled
     db = open_db(path)
     habar = db.execute("SELECT published, author, section FROM documents WHERE source = 'habar' LIMIT 1").fetchone()
     assert habar[0].startswith("20") and "T09:00:00" in habar[0]
@@ -61,37 +67,136 @@ def test_metadata_comes_from_json_ld_and_meta_tags(crawled):
 
 
 def test_second_run_stores_nothing_new(crawled):
-    path, first, second = crawled
+    path, first, second, _ = crawled
     db = open_db(path)
-    assert second.stored == 0
+    assert second.stored == 0 and second.updated == 0
     assert db["documents"].count == first.stored
+    assert db["raw_pages"].count == first.stored
     assert db["crawl_runs"].count == 2
     runs = list(db.query("SELECT status, finished FROM crawl_runs ORDER BY id"))
     assert all(r["status"] == "ok" and r["finished"] for r in runs)
 
 
+def test_second_run_asks_for_feeds_and_sitemaps_conditionally(crawled):
+    path, _, second, log = crawled
+    conditional = {e["path"]: e for e in log if e["path"] in ("/habar/sitemap-news.xml", "/monitor/rss.xml")}
+    assert set(conditional) == {"/habar/sitemap-news.xml", "/monitor/rss.xml"}
+    for entry in conditional.values():
+        assert entry["headers"].get("If-None-Match", "").startswith('"')
+        assert entry["headers"].get("If-Modified-Since")
+        assert entry["status"] == 304
+    assert second.per_source["habar"]["not_modified"] == 1 and second.per_source["monitor"]["not_modified"] == 1
+    # No article page was fetched again; only the listing (which has no validators) was.
+    assert not [e for e in log if e["path"].startswith(("/habar/", "/monitor/"))
+                and not e["path"].endswith((".xml",))]
+    db = open_db(path)
+    assert {r["source"] for r in db.query("SELECT source FROM http_validators")} == {"habar", "monitor"}
+
+
 def test_robots_txt_is_obeyed(crawled):
-    path, _, _ = crawled
+    path, _, _, _ = crawled
     db = open_db(path)
     assert not list(db.query("SELECT url FROM raw_pages WHERE url LIKE '%/print/%'"))
 
 
 def test_raw_pages_keep_provenance(crawled):
-    path, _, _ = crawled
+    path, _, _, _ = crawled
     db = open_db(path)
     row = next(db.query("SELECT r.* FROM documents d JOIN raw_pages r ON r.id = d.raw_id WHERE d.source = 'vestnik'"))
     body = gzip.decompress(row["body_gz"])
     assert row["status"] == 200 and row["encoding"] == "cp1251"
     assert "windows-1251" in json.loads(row["headers"])["Content-Type"]
+    assert row["url"] and row["final_url"] and row["fetched_at"]
     assert body.decode("cp1251")
 
 
 def test_reprints_are_marked_not_dropped(crawled):
-    path, _, _ = crawled
+    path, _, _, _ = crawled
     db = open_db(path)
     dupes = list(db.query("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL"))
     for d in dupes:
-        assert db["documents"].get(d["duplicate_of"])
+        assert db["documents"].get(d["duplicate_of"])["duplicate_of"] is None  # links point at the original
+
+
+def test_the_near_verbatim_reprint_points_at_the_original(crawled):
+    """habar's `almaty-trc-terror-plot-10-years` reprints vestnik's `almaty-mall-plot-verdict`
+    with a new first line, other wording in places and the last paragraph dropped."""
+    path, _, _, _ = crawled
+    db = open_db(path)
+    by_title = {a.slug: a.title for a in load_articles()}
+    original = next(db.query("SELECT * FROM documents WHERE title = ?", [by_title["almaty-mall-plot-verdict"]]))
+    reprint = next(db.query("SELECT * FROM documents WHERE title = ?", [by_title["almaty-trc-terror-plot-10-years"]]))
+    assert original["content_hash"] != reprint["content_hash"]  # not an exact copy
+    assert reprint["duplicate_of"] == original["id"]  # the earlier one is the original
+    assert original["duplicate_of"] is None
+    # No other pair of the sample site is a near-duplicate: 44 reports, 13 cases, one reprint.
+    assert db.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0] == 1
+
+
+def test_since_skips_older_articles_without_recording_them(tmp_path, sample_port):
+    path = tmp_path / "since.db"
+    with serve(port=0) as base:
+        result = run_crawl(path, sample_sources(base), sample=True, since="2019-01-01")
+    db = open_db(path)
+    published = [r[0][:10] for r in db.execute("SELECT published FROM documents")]
+    assert published and min(published) >= "2019-01-01"
+    older = [a for a in load_articles() if a.published.isoformat() < "2019-01-01"]
+    assert older
+    # Listing pages carry no dates: vestnik's older pages are fetched, then dropped after extraction.
+    assert result.per_source["vestnik"]["skipped_old"] > 0
+    assert result.per_source["habar"]["skipped_old"] + result.per_source["monitor"]["skipped_old"] > 0
+    # Not rejected: a later run without --since may still store them.
+    rejected = {r[0] for r in db.execute("SELECT reason FROM rejected_pages")}
+    assert not any("since" in r for r in rejected)
+    assert result.exit_code == 0
+
+
+def test_a_clean_finish_leaves_no_job_directory(crawled):
+    path, _, _, _ = crawled
+    assert not job_dir(path).exists()
+
+
+def test_reextract_rebuilds_documents_without_the_network(crawled, tmp_path, runner, monkeypatch):
+    src, _, _, _ = crawled
+    path = tmp_path / "copy.db"
+    with sqlite3.connect(src) as a, sqlite3.connect(path) as b:
+        a.backup(b)
+    db = open_db(path)
+    before = {r["id"]: r for r in db.query("SELECT id, title, text, published, lang, content_hash, duplicate_of FROM documents")}
+    with db.conn:
+        db.execute("UPDATE documents SET text = 'x', title = NULL, content_hash = 'stale'")
+    db.conn.close()
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("reextract tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    result = runner.invoke(cli, ["reextract", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"re-extracted {len(before)} pages: {len(before)} documents changed" in result.output
+    after = {r["id"]: r for r in open_db(path).query(
+        "SELECT id, title, text, published, lang, content_hash, duplicate_of FROM documents")}
+    assert after == before
+
+
+def test_runs_shows_the_history_with_per_source_detail(crawled, runner):
+    path, _, _, _ = crawled
+    result = runner.invoke(cli, ["runs", "--db", str(path), "--detail"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].lstrip().startswith("2") and " ok " in lines[0]
+    assert any("habar: " in line and "not modified" in line for line in lines)
+    rows = [json.loads(line) for line in runner.invoke(cli, ["runs", "--db", str(path), "--json"]).output.splitlines()]
+    assert [r["id"] for r in rows] == [2, 1]
+    assert rows[1]["source_counts"]["monitor"]["stored"] > 0
+
+
+def test_document_ids_are_canonical_urls(crawled):
+    path, _, _, _ = crawled
+    db = open_db(path)
+    for row in db.query("SELECT id, canonical_url FROM documents"):
+        assert row["id"] == document_id(row["canonical_url"]) and row["canonical_url"] == canonicalize(row["canonical_url"])
 
 
 def test_sample_site_serves_three_outlets(sample_port):
@@ -100,6 +205,7 @@ def test_sample_site_serves_three_outlets(sample_port):
             assert b"Disallow: /vestnik/print/" in r.read()
         with urllib.request.urlopen(base + "/habar/sitemap-news.xml") as r:
             assert b"<news:publication_date>" in r.read()
+            assert r.headers["ETag"] and r.headers["Last-Modified"]
         with urllib.request.urlopen(base + "/monitor/rss.xml") as r:
             assert b"<rss" in r.read()
         with urllib.request.urlopen(base + "/vestnik/news/?page=2") as r:

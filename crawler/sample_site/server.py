@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
+import hashlib
 import html
 import json
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,7 +188,7 @@ class SampleSite:
                 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
                 f"{urls}</urlset>"
             )
-            return _ok(xml, "application/xml; charset=utf-8")
+            return _validated(_ok(xml, "application/xml; charset=utf-8"), articles)
         for a in articles:
             if route == self.url_of(a):
                 url = f"{self.base_url}{self.url_of(a)}"
@@ -243,7 +246,7 @@ class SampleSite:
                 f"<title>Steppe Monitor</title><link>{self.base_url}/monitor/</link>"
                 f"<description>News from Central Asia</description>{items}</channel></rss>"
             )
-            return _ok(xml, "application/rss+xml; charset=utf-8")
+            return _validated(_ok(xml, "application/rss+xml; charset=utf-8"), articles)
         for a in articles:
             if route == self.url_of(a):
                 head = (
@@ -309,6 +312,31 @@ def _monitor_frame(title: str, content: str, head: str) -> str:
     )
 
 
+def _validated(response, articles: list[Article]):
+    """Feeds and sitemaps carry validators, so crawlers can ask for them conditionally."""
+    status, headers, body = response
+    latest = max((a.published for a in articles), default=dt.date(2000, 1, 1))
+    moment = dt.datetime(latest.year, latest.month, latest.day, 12, 0, tzinfo=dt.timezone.utc)
+    headers = {**headers, "ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
+               "Last-Modified": email.utils.format_datetime(moment, usegmt=True)}
+    return status, headers, body
+
+
+def not_modified(request_headers, headers: dict[str, str]) -> bool:
+    """Does a conditional request match the response's validators (RFC 9110: If-None-Match first)?"""
+    if request_headers is None:
+        return False
+    etag, since = request_headers.get("If-None-Match"), request_headers.get("If-Modified-Since")
+    if etag is not None and "ETag" in headers:
+        return headers["ETag"] in [t.strip() for t in etag.split(",")] or etag.strip() == "*"
+    if since is not None and "Last-Modified" in headers:
+        try:
+            return email.utils.parsedate_to_datetime(headers["Last-Modified"]) <= email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 def _ok(text: str, ctype: str = "text/html; charset=utf-8", encoding: str = "utf-8"):
     return 200, {"Content-Type": ctype}, text.encode(encoding, errors="xmlcharrefreplace")
 
@@ -317,16 +345,44 @@ def _not_found():
     return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"not found"
 
 
-def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
+def _handler(page, log: list | None) -> type[BaseHTTPRequestHandler]:
+    in_flight = [0]
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            status, headers, body = site.page(self.path)
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            with lock:
+                in_flight[0] += 1
+                concurrent = in_flight[0]
+            try:
+                self.respond(concurrent)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+        def respond(self, concurrent: int) -> None:
+            status, headers, body, *rest = page(self.path, self.headers)
+            delay = rest[0] if rest else 0
+            if status == 200 and not_modified(self.headers, headers):
+                status, body = 304, b""
+            if log is not None:
+                # in_flight: requests being answered at this moment, this one included.
+                log.append({"path": self.path, "status": status, "headers": dict(self.headers.items()),
+                            "in_flight": concurrent, "time": time.monotonic()})
+            if delay:
+                time.sleep(delay)
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing to tell it
 
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
@@ -334,16 +390,40 @@ def _handler(site: SampleSite) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that hung up mid-response is expected here (timeouts, size limits)
+
+
 @contextlib.contextmanager
-def serve(port: int = SAMPLE_PORT, host: str = "127.0.0.1", articles: list[Article] | None = None) -> Iterator[str]:
-    """Serve the sample site in a background thread; yields its base URL."""
-    site = SampleSite(articles)
-    server = ThreadingHTTPServer((host, port), _handler(site))
-    site.base_url = f"http://{host}:{server.server_address[1]}"
+def serve_pages(page, port: int = 0, host: str = "127.0.0.1", log: list | None = None,
+                on_start=None) -> Iterator[str]:
+    """Serve `page(path, request_headers) -> (status, headers, body[, delay])` over HTTP in a
+    background thread; yields the base URL. `log` collects every request (path, status, headers)."""
+    server = _Server((host, port), _handler(page, log))
+    base_url = f"http://{host}:{server.server_address[1]}"
+    if on_start is not None:
+        on_start(base_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield site.base_url
+        yield base_url
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def serve(port: int = SAMPLE_PORT, host: str = "127.0.0.1", articles: list[Article] | None = None,
+          log: list | None = None) -> Iterator[str]:
+    """Serve the sample site in a background thread; yields its base URL."""
+    site = SampleSite(articles)
+
+    def start(base_url: str) -> None:
+        site.base_url = base_url
+
+    with serve_pages(lambda path, headers: site.page(path), port, host, log, on_start=start) as base_url:
+        yield base_url

@@ -2,28 +2,46 @@
 
     scrapy crawl news -a source=tengrinews        # one outlet from crawler/sources.yml
     scrapy crawl news -a source=tengrinews -a since=2024-01-01
+    scrapy crawl news -a registry=my-sources.yml -O pages.jsonl   # another registry file
 
 It discovers article pages through each source's methods (news sitemap or sitemap index,
 RSS/Atom feed, paginated section listing, site search) and yields one `PageItem` per
 article page. It skips pages the caller has already seen (`seen`), and never stores.
+
+Feeds and sitemaps are fetched conditionally: the caller hands in the validators (ETag,
+Last-Modified) it kept from the last run (`validators_file`, JSON {url: {"etag", "last_modified"}})
+and gets the new ones back in `validators_out` when the crawl closes; a 304 means nothing
+new there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
 
+from crawler.encoding import decode_html, looks_binary
 from crawler.items import PageItem
+from crawler.middlewares import AlreadyStored, RedirectLoop, Refused
 from crawler.sources import Discovery, Source, load_sources, select
 from crawler.urls import canonicalize
 
-DEFAULT_SEARCH_TERMS = ("экстремизм", "терроризм", "terrorism", "extremism")
+# Site-search terms for a source without its own `keywords`, by the source's languages.
+DEFAULT_SEARCH_TERMS = {"ru": ("экстремизм", "терроризм", "пропаганда терроризма", "террористической организации"),
+                        "en": ("extremism", "terrorism", "extremist", "terrorist")}
+# Failures that will not heal by themselves: recorded, so later runs do not fetch them again.
+PERMANENT_STATUS = {404, 410}
+MAX_ERROR_MESSAGES = 20
 
 
 def _date_prefix(value: str | None) -> str | None:
@@ -36,6 +54,14 @@ def _date_prefix(value: str | None) -> str | None:
         return None
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
@@ -43,16 +69,19 @@ class NewsSpider(scrapy.Spider):
         self,
         source: str | None = None,
         sources: Iterable[Source] | None = None,
+        registry: str | None = None,
         seen: Iterable[str] | None = None,
         seen_file: str | None = None,
         since: str | None = None,
         refresh: bool | str = False,
+        validators_file: str | None = None,
+        validators_out: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if sources is None:
             names = [n for n in (source or "").split(",") if n]
-            sources = select(load_sources(), names)
+            sources = select(load_sources(registry), names)
         self.sources = list(sources)
         self.allowed_domains = sorted({d for s in self.sources for d in s.allowed_domains})
         self.seen = set(seen or ())
@@ -60,7 +89,13 @@ class NewsSpider(scrapy.Spider):
             self.seen |= {line.strip() for line in Path(seen_file).read_text("utf-8").splitlines() if line.strip()}
         self.since = since
         self.refresh = refresh in (True, "1", "true", "yes")
+        self.validators: dict[str, dict] = {}
+        if validators_file and not self.refresh:
+            self.validators = json.loads(Path(validators_file).read_text("utf-8"))
+        self.validators_out = validators_out
+        self.new_validators: dict[str, dict] = {}
         self.queued: set[str] = set()
+        self.error_messages: dict[str, list[str]] = defaultdict(list)
 
     async def start(self):
         for request in self.start_requests():
@@ -69,39 +104,124 @@ class NewsSpider(scrapy.Spider):
     def start_requests(self) -> Iterator[scrapy.Request]:
         for src in self.sources:
             for method in src.discovery:
-                callback = {"sitemap": self.parse_sitemap, "rss": self.parse_feed,
-                            "listing": self.parse_listing, "search": self.parse_listing}[method.type]
                 urls = [method.url]
                 if method.type == "search":
-                    terms = src.keywords or DEFAULT_SEARCH_TERMS
+                    terms = src.keywords or [t for lang in src.languages for t in DEFAULT_SEARCH_TERMS.get(lang, ())]
                     urls = [method.url.replace("{query}", quote(term)) for term in terms]
                 for url in urls:
-                    yield scrapy.Request(url, callback=callback, errback=self.failed, dont_filter=True,
-                                         meta={"source": src, "method": method, "page": 1})
+                    yield self._discovery(url, src, method)
 
-    def failed(self, failure) -> None:
-        """Count a failed fetch against its source; the run's exit status reports it."""
-        request = failure.request
-        src = request.meta.get("source")
-        name = src.name if src else "unknown"
-        self.crawler.stats.inc_value(f"source/{name}/errors")
+    def _discovery(self, url: str, src: Source, method: Discovery, page: int = 1) -> scrapy.Request:
+        callback = {"sitemap": self.parse_sitemap, "rss": self.parse_feed,
+                    "listing": self.parse_listing, "search": self.parse_listing}[method.type]
+        headers = {}
+        conditional = method.type in ("sitemap", "rss")
+        known = self.validators.get(url, {}) if conditional else {}
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        # Discovery pages are fetched again on every run (and on resume): never filtered.
+        return scrapy.Request(url, callback=callback, errback=self.failed, dont_filter=True, headers=headers,
+                              meta={"source": src, "method": method, "page": page, "discovery_url": url,
+                                    "handle_httpstatus_list": [304] if conditional else []})
+
+    # --- outcomes --------------------------------------------------------------------------
+
+    def _count(self, src: Source | None, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"source/{src.name if src else 'unknown'}/{key}", n)
+
+    def _error(self, src: Source | None, message: str) -> None:
+        self._count(src, "errors")
         self.crawler.stats.inc_value("source_errors")
-        self.logger.warning("%s: %s failed: %s", name, request.url, failure.getErrorMessage())
+        messages = self.error_messages[src.name if src else "unknown"]
+        if len(messages) < MAX_ERROR_MESSAGES:
+            messages.append(message)
+        self.logger.warning("%s: %s", src.name if src else "unknown", message)
+
+    def _gone(self, request, src: Source, reason: str, status: int | None = None) -> PageItem:
+        """A page that will not be fetched again: recorded by the store as rejected."""
+        return PageItem(source=src.name, url=request.meta.get("redirect_urls", [request.url])[0],
+                        final_url=request.url, status=status, headers={}, body=b"", encoding=None,
+                        text_html="", fetched_at=_now(), rejected=(reason, None))
+
+    def failed(self, failure):
+        """Sort a failed request into skipped, refused (policy) or error (the run's exit status)."""
+        request = failure.request
+        src: Source | None = request.meta.get("source")
+        article = bool(request.meta.get("article"))
+        message = failure.getErrorMessage()
+        url = request.meta.get("redirect_urls", [request.url])[0]
+        if failure.check(AlreadyStored):
+            self._count(src, "skipped")
+        elif failure.check(RedirectLoop):
+            self._error(src, f"{url}: {message}")
+        elif failure.check(Refused) or (failure.check(IgnoreRequest)
+                                        and ("robots.txt" in message or "offsite" in message)):
+            self._count(src, "refused")
+            self.logger.info("%s: refused %s: %s", src.name if src else "unknown", url, message)
+        elif failure.check(HttpError):
+            status = failure.value.response.status
+            self._error(src, f"{url}: HTTP {status}")
+            if article and src and status in PERMANENT_STATUS:
+                yield self._gone(request, src, f"HTTP {status}", status)
+        elif failure.check(DownloadCancelledError):
+            # DOWNLOAD_MAXSIZE: a policy limit, recorded so the page is not fetched every run.
+            self._count(src, "refused")
+            self.logger.info("%s: %s", src.name if src else "unknown", message)
+            if article and src:
+                yield self._gone(request, src, "larger than DOWNLOAD_MAXSIZE")
+        else:
+            self._error(src, f"{url}: {failure.type.__name__}: {message}")
+
+    def closed(self, reason: str) -> None:
+        for name, messages in self.error_messages.items():
+            self.crawler.stats.set_value(f"source/{name}/error_messages", messages)
+        if self.validators_out:
+            Path(self.validators_out).write_text(json.dumps(self.new_validators), "utf-8")
 
     # --- discovery -----------------------------------------------------------------------
 
+    def _unchanged(self, response: Response) -> bool:
+        """True for a 304; otherwise remembers the response's validators for the next run."""
+        src: Source = response.meta["source"]
+        if response.status == 304:
+            self._count(src, "not_modified")
+            return True
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        if etag or modified:
+            self.new_validators[response.meta["discovery_url"]] = {
+                "source": src.name,
+                "etag": etag.decode("latin-1") if etag else None,
+                "last_modified": modified.decode("latin-1") if modified else None}
+        return False
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        sel = scrapy.Selector(text=response.text, type="xml")
+        if self._unchanged(response):
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file, not a content encoding
+            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        sel = scrapy.Selector(text=body.decode("utf-8", errors="replace").lstrip("\ufeff"), type="xml")
         sel.remove_namespaces()
-        for loc in sel.xpath("//sitemapindex/sitemap/loc/text()").getall():
-            yield response.follow(loc.strip(), callback=self.parse_sitemap, errback=self.failed,
-                                  meta=response.meta)
+        method: Discovery = response.meta["method"]
+        children = []
+        for node in sel.xpath("//sitemapindex/sitemap"):
+            loc = node.xpath("loc/text()").get("").strip()
+            lastmod = _date_prefix(node.xpath("lastmod/text()").get())
+            if loc and not (self.since and lastmod and lastmod < self.since):
+                children.append((lastmod or "", loc))
+        # The newest child sitemaps first; max_pages of them (archives reach back years).
+        for _, loc in sorted(children, reverse=True)[:method.max_pages]:
+            yield self._discovery(response.urljoin(loc), response.meta["source"], method)
         for node in sel.xpath("//urlset/url"):
             loc = node.xpath("loc/text()").get("").strip()
             date = node.xpath("news/publication_date/text()").get() or node.xpath("lastmod/text()").get()
             yield from self._article(response, loc, date)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if self._unchanged(response):
+            return
         sel = scrapy.Selector(text=response.text, type="xml")
         sel.remove_namespaces()
         for node in sel.xpath("//item"):
@@ -120,8 +240,9 @@ class NewsSpider(scrapy.Spider):
                 yield from self._article(response, url, None)
             elif (method.next_pattern and re.search(method.next_pattern, url)
                   and response.meta["page"] < method.max_pages):
-                meta = dict(response.meta, page=response.meta["page"] + 1)
-                yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed, meta=meta)
+                request = self._discovery(url, response.meta["source"], method, response.meta["page"] + 1)
+                # Pages 2, 3... are found once per run: filtered, unlike the registry's URLs.
+                yield request.replace(dont_filter=False)
 
     def _article(self, response: Response, url: str, date: str | None) -> Iterator[scrapy.Request]:
         if not url:
@@ -132,28 +253,32 @@ class NewsSpider(scrapy.Spider):
             return
         day = _date_prefix(date)
         if self.since and day and day < self.since:
+            self._count(response.meta["source"], "skipped_old")
             return
         self.queued.add(canonical)
         yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
-                             meta={"source": response.meta["source"]})
+                             meta={"source": response.meta["source"], "article": True})
 
     # --- articles --------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
-        if not hasattr(response, "text"):
-            self.logger.warning("not a text page: %s", response.url)
-            return
         src: Source = response.meta["source"]
-        self.crawler.stats.inc_value(f"source/{src.name}/pages")
-        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-        yield PageItem(
+        self._count(src, "pages")
+        headers = _headers(response)
+        item = PageItem(
             source=src.name,
             url=response.request.meta.get("redirect_urls", [response.url])[0],
             final_url=response.url,
             status=response.status,
             headers=headers,
             body=response.body,
-            encoding=response.encoding,
-            text_html=response.text,
-            fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+            fetched_at=_now(),
         )
+        ctype = headers.get("Content-Type", "")
+        if looks_binary(response.body) or not (ctype == "" or "html" in ctype or ctype.startswith("text/")):
+            item.update(encoding=None, text_html="",
+                        rejected=(f"not an HTML page ({ctype or 'no content type'}, binary content)", None))
+            yield item
+            return
+        item["text_html"], item["encoding"] = decode_html(response.body, ctype)
+        yield item

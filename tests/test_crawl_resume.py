@@ -1,0 +1,132 @@
+"""Unattended runs: a crawl killed with SIGKILL resumes without losing or duplicating a
+document, and two crawls never run on one database at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from crawler.sample_site.mirror import mirror_sources, serve_mirror
+from crawler.sources import sample_sources
+from crawler.urls import canonicalize
+from corpus.cli import cli
+from corpus.crawl import CrawlLocked, _job_config, _prepare_job, crawl_lock, job_dir, lock_path, run_crawl
+from corpus.store import open_db
+
+PAGES = 30
+# Two pages in flight at a time, each answering in 0.15 s: the crawl takes a few seconds,
+# long enough to be killed in the middle.
+SLOW = {"CONCURRENT_REQUESTS_PER_DOMAIN": 2}
+CRAWL = ("import sys; from crawler.sample_site.mirror import mirror_sources; from corpus.crawl import run_crawl; "
+         "run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2})")
+
+
+def count_documents(path: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def wait_until_gone(pid: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(")")[-1].split()[0] == "Z":
+                    return  # a zombie has closed its files
+        except FileNotFoundError:
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"process {pid} is still running")
+
+
+def stored_paths(path: Path) -> set[str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
+        return {urlsplit(r[0]).path for r in conn.execute("SELECT url FROM documents")}
+
+
+def rejected_paths(path: Path) -> set[str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
+        return {urlsplit(r[0]).path for r in conn.execute("SELECT url FROM rejected_pages")}
+
+
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
+    path = tmp_path / "corpus.db"
+    log: list[dict] = []
+    with serve_mirror(pages=PAGES, delay=0.15, log=log) as (base, mirror):
+        parent = subprocess.Popen([sys.executable, "-c", CRAWL, str(path), base])
+        deadline = time.time() + 60
+        while count_documents(path) < 6:
+            assert time.time() < deadline and parent.poll() is None, "the crawl did not get going"
+            time.sleep(0.05)
+        holder = json.loads(lock_path(path).read_text())
+        # The whole process tree dies at once, as on an OOM kill or a lost machine.
+        os.kill(holder["pid"], signal.SIGKILL)
+        os.kill(holder["child"], signal.SIGKILL)
+        parent.wait()
+        wait_until_gone(holder["child"])  # a killed process lets go of the lock when it is gone
+        done = stored_paths(path) | rejected_paths(path)
+        assert 6 <= len(done) < PAGES
+        assert (job_dir(path) / "requests.queue" / "frontier.sqlite").exists()
+        fetched_before = len(log)
+
+        result = run_crawl(path, mirror_sources(base), sample=True, extra_settings=SLOW)
+
+    assert result.resumed and result.status == "ok", result
+    db = open_db(path)
+    assert [r["status"] for r in db.query("SELECT status FROM crawl_runs ORDER BY id")] == ["interrupted", "ok"]
+    assert db["crawl_runs"].get(2)["resumed"] == 1
+    pages = {canonicalize(base + mirror.url(i)) for i in range(PAGES)}
+    stored = [canonicalize(r[0]) for r in db.execute("SELECT url FROM documents")]
+    rejected = [canonicalize(r[0]) for r in db.execute("SELECT url FROM rejected_pages")]
+    # Every page is accounted for exactly once: none lost, none stored twice.
+    assert len(stored) == len(set(stored)) and not set(stored) & set(rejected)
+    assert set(stored) | set(rejected) == pages
+    assert db.execute("SELECT count(DISTINCT raw_id) FROM documents").fetchone()[0] == len(stored)
+    # The resumed run went on from the frontier: no page finished before the kill was
+    # fetched again; the ones in flight (fetched, not yet stored) were, once.
+    articles = Counter(e["path"] for e in log if e["path"].startswith("/news/"))
+    assert set(articles) == {mirror.url(i) for i in range(PAGES)}
+    assert all(articles[p] == 1 for p in done)
+    assert max(articles.values()) <= 2
+    resumed = Counter(e["path"] for e in log[fetched_before:] if e["path"].startswith("/news/"))
+    assert set(resumed) == {mirror.url(i) for i in range(PAGES)} - done
+    assert not job_dir(path).exists()  # a clean finish removes the frontier
+    assert max(e["in_flight"] for e in log) <= 2  # per-domain concurrency held throughout
+
+
+def test_a_job_left_by_other_sources_or_options_is_not_resumed(tmp_path):
+    job = job_dir(tmp_path / "corpus.db")
+    config = _job_config(sample_sources("http://127.0.0.1:9"), None, False, True)
+    assert _prepare_job(job, config) is False  # a fresh job
+    (job / "requests.queue").mkdir()
+    assert _prepare_job(job, config) is True  # the same configuration: resumed
+    assert (job / "requests.queue").exists()
+    other = _job_config(sample_sources("http://127.0.0.1:9")[:1], "2024-01-01", False, True)
+    assert _prepare_job(job, other) is False  # other sources or --since: started afresh
+    assert not (job / "requests.queue").exists()
+
+
+def test_a_second_crawl_on_the_same_database_is_refused(tmp_path, runner):
+    path = tmp_path / "corpus.db"
+    open_db(path).conn.close()
+    with crawl_lock(path):
+        holder = json.loads(lock_path(path).read_text())
+        assert holder["pid"] == os.getpid()
+        with pytest.raises(CrawlLocked, match="another crawl is running"):
+            run_crawl(path, sample_sources("http://127.0.0.1:9"), sample=True)
+        result = runner.invoke(cli, ["crawl", "--sample", "--sample-port", "0", "--db", str(path)])
+        assert result.exit_code == 2 and "another crawl is running" in result.output
+    assert open_db(path)["crawl_runs"].count == 0  # a refused run leaves no trace
