@@ -161,8 +161,7 @@ def ensure_embeddings(db: sqlite_utils.Database, docs: list[dict], *, rebuild: b
     missing = [d for d in docs if d["id"] not in stored]
     for i in range(0, len(missing), batch_size):
         batch = missing[i:i + batch_size]
-        texts = [case_text(d["title"], d["text"], {"places": [{"id": p} for p in d["places"]],
-                                                    "articles": []}) for d in batch]
+        texts = [case_text(d["title"], d["text"], d["places"], d["articles"]) for d in batch]
         vectors = embed(texts)
         with db.conn:
             db["embeddings"].upsert_all(
@@ -226,11 +225,9 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
 
 def group_texts(rows: list[dict]) -> list[dict]:
     """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
-    from nlp.evaluate import prepare_group_docs
-
     prepared = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"),
                  "published": r.get("published"), "title": r.get("title")} for r in rows]
-    docs, vectors = prepare_group_docs(prepared)
+    docs, vectors = grouping.prepare(prepared)
     keep = [i for i, d in enumerate(docs) if d["is_case_report"]]
     groups = grouping.group([docs[i] for i in keep], vectors[keep] if len(keep) else None)
     case_of: dict[str, str] = {}

@@ -102,6 +102,20 @@ def signature(facts: dict) -> dict:
     }
 
 
+def prepare(rows: list[dict]) -> tuple[list[dict], np.ndarray]:
+    """Signatures and vectors for texts {"id", "text", "title"?, "lang"?, "published"?}: what
+    `group` needs when there is no database (group-texts, evaluation)."""
+    from nlp.embeddings import case_text, embed
+    from nlp.extraction import extract_many
+
+    texts = [f"{r.get('title') or ''}\n\n{r['text']}".strip() for r in rows]
+    facts = extract_many([(t, r.get("lang") or "auto", r.get("published")) for t, r in zip(texts, rows)])
+    docs = [{**signature(f), "id": r["id"], "lang": f["lang"], "published": r.get("published"),
+             "is_case_report": f["is_case_report"]} for r, f in zip(rows, facts)]
+    vectors = embed([case_text(r.get("title"), r["text"], d["places"], d["articles"]) for r, d in zip(rows, docs)])
+    return docs, vectors
+
+
 # --- pair decisions ----------------------------------------------------------------------------
 
 @lru_cache(maxsize=65536)

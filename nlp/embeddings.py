@@ -61,15 +61,16 @@ def model_id(name: str | None = None) -> str:
     return Path(name).name or name
 
 
-def case_text(title: str | None, text: str, facts: dict | None = None) -> str:
-    """What identifies a case: title, lead and the extracted facts, with e5's query prefix."""
+def case_text(title: str | None, text: str, places: list[str] = (), articles: list[str] = ()) -> str:
+    """What identifies a case, with e5's query prefix: title, lead, and the signature's place
+    names (from gazetteer ids) and article labels ("KZ-CC 256")."""
+    from nlp.gazetteer import get as get_place
+
     parts = [title or "", text[:MAX_CHARS]]
-    if facts:
-        places = ", ".join(p.get("name") or p.get("id") for p in facts.get("places") or [])
-        articles = ", ".join(f"{a['code']} {a['article']}" for a in facts.get("articles") or [])
-        extra = "; ".join(x for x in (places, articles) if x)
-        if extra:
-            parts.append(extra)
+    names = ", ".join((get_place(p).name_en if get_place(p) else p) for p in places)
+    extra = "; ".join(x for x in (names, ", ".join(articles)) if x)
+    if extra:
+        parts.append(extra)
     return "query: " + "\n".join(p for p in parts if p).strip()
 
 

@@ -107,19 +107,6 @@ class GroupScore:
     pairs_found: int
 
 
-def prepare_group_docs(rows: list[dict]) -> tuple[list[dict], "object"]:
-    """Signatures and embeddings for gold rows {"id", "title"?, "text", "lang", "published"}."""
-    from nlp.cases import signature
-    from nlp.embeddings import case_text, embed
-
-    texts = [f"{r.get('title') or ''}\n\n{r['text']}".strip() for r in rows]
-    facts = list(extract_many([(t, r.get("lang") or "auto", r.get("published")) for t, r in zip(texts, rows)]))
-    docs = [{**signature(f), "id": r["id"], "lang": f["lang"], "published": r.get("published"),
-             "is_case_report": f["is_case_report"]} for r, f in zip(rows, facts)]
-    vectors = embed([case_text(r.get("title"), r["text"], f) for r, f in zip(rows, facts)])
-    return docs, vectors
-
-
 def score_groups(rows: list[dict], groups: list[list[str]]) -> GroupScore:
     """Pairwise precision/recall/F1 of predicted groups against rows' gold "case" keys."""
     gold_case = {r["id"]: r["case"] for r in rows}
@@ -144,7 +131,7 @@ def score_groups(rows: list[dict], groups: list[list[str]]) -> GroupScore:
 
 
 def evaluate_groups(rows: list[dict]) -> GroupScore:
-    from nlp.cases import group
+    from nlp.cases import group, prepare
 
-    docs, vectors = prepare_group_docs(rows)
+    docs, vectors = prepare(rows)
     return score_groups(rows, group(docs, vectors))

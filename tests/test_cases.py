@@ -9,8 +9,8 @@ import pytest
 
 from corpus.cases import run_group
 from corpus.store import open_db
-from nlp.cases import group, name_key, pair_score
-from nlp.evaluate import load_gold, prepare_group_docs, score_groups
+from nlp.cases import group, name_key, pair_score, prepare
+from nlp.evaluate import load_gold, score_groups
 
 GOLD = Path(__file__).parent / "gold"
 
@@ -18,7 +18,7 @@ GOLD = Path(__file__).parent / "gold"
 @pytest.fixture(scope="module")
 def gold_groups():
     rows = load_gold(GOLD / "groups.jsonl")
-    docs, vectors = prepare_group_docs(rows)
+    docs, vectors = prepare(rows)
     return rows, docs, vectors
 
 
