@@ -46,8 +46,13 @@ def big_db(demo_db, tmp_path_factory) -> Path:
     return path
 
 
-def _integrity(path: Path) -> None:
-    conn = sqlite3.connect(path)
+def _connect(path: Path, immutable: bool = False) -> sqlite3.Connection:
+    # A file on a read-only filesystem is opened immutable: no -shm/-wal to create.
+    return sqlite3.connect(f"file:{path}?immutable=1", uri=True) if immutable else sqlite3.connect(path)
+
+
+def _integrity(path: Path, immutable: bool = False) -> None:
+    conn = _connect(path, immutable)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
 
@@ -126,8 +131,8 @@ def test_kill_9_during_group_then_rerun(big_db, tmp_path):
     assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == reports
 
 
-def _digest(path: Path) -> str:
-    conn = sqlite3.connect(path)
+def _digest(path: Path, immutable: bool = False) -> str:
+    conn = _connect(path, immutable)
     rows = conn.execute("SELECT id, content_hash, processed_hash FROM documents ORDER BY id").fetchall()
     mentions = conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
     conn.close()
@@ -135,23 +140,22 @@ def _digest(path: Path) -> str:
 
 
 def test_read_only_database_is_a_clear_error_and_left_as_it_was(demo_db, tmp_path):
+    # A read-only filesystem: even root cannot write there (file modes would not stop root).
     folder = tmp_path / "ro"
     folder.mkdir()
-    path = _copy(demo_db, folder / "corpus.db")
-    before = _digest(path)
-    os.chmod(folder, 0o555)
-    os.chmod(path, 0o444)
-    os.chmod(tmp_path, 0o755)
-    cmd = CORPUS + ["process", "--all", "--db", str(path)]
-    if os.geteuid() == 0:  # root writes anywhere: run as nobody to meet a read-only file
-        cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
-    os.chmod(folder, 0o755)
-    assert result.returncode == 2, result.stderr
-    assert "read" in result.stderr.lower() and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    _integrity(path)
-    assert _digest(path) == before
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)], check=True)
+    try:
+        path = _copy(demo_db, folder / "corpus.db")
+        before = _digest(path)
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        result = subprocess.run(CORPUS + ["process", "--all", "--db", str(path)], capture_output=True, text=True)
+        assert result.returncode == 2, result.stderr
+        assert "read" in result.stderr.lower() and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        _integrity(path, immutable=True)
+        assert _digest(path, immutable=True) == before
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_full_disk_is_a_clear_error_and_leaves_the_database_as_it_was(demo_db, tmp_path):
