@@ -12,7 +12,7 @@ PORT ?= 8001
 E5_MODEL := models/multilingual-e5-small
 export CORPUS_E5_MODEL := $(abspath $(E5_MODEL))
 
-.PHONY: install model chromium demo test serve clean
+.PHONY: install model chromium redis demo test serve clean
 
 install: $(STAMP)
 
@@ -43,7 +43,13 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
 	  echo "make chromium: could not install chromium with apt-get; the browser tests will fail" >&2
 
-test: install model chromium
+# The distributed-crawl tests start Debian's redis-server on a loopback port (installed the same way).
+redis:
+	@command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; } || \
+	  echo "make redis: could not install redis-server with apt-get; the distributed-crawl tests will fail" >&2
+
+test: install model chromium redis
 	$(BIN)/python -m pytest -q
 
 clean:

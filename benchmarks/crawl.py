@@ -53,14 +53,16 @@ def scrapy_bench(seconds: int) -> dict:
     return {"pages": pages, "elapsed": elapsed, "per_min": pages / elapsed * 60, "steady_per_min": steady}
 
 
-def crawl(pages: int) -> dict:
+def crawl(pages: int, **options) -> dict:
+    """One crawl of a fresh mirror into a fresh database; `options` go to `run_crawl`
+    (`distributed=`, `workers=` for benchmarks/crawl_distributed.py)."""
     with tempfile.TemporaryDirectory(prefix="crawl-bench-") as tmp, serve_mirror(pages=pages) as (base, mirror):
         mirror.render = lru_cache(maxsize=None)(mirror.render)
         for i in range(pages):  # the server should cost as little as possible while we measure
             mirror.render(i)
         path = Path(tmp, "corpus.db")
         start = time.perf_counter()
-        result = run_crawl(path, mirror_sources(base), sample=True, log_level="ERROR")
+        result = run_crawl(path, mirror_sources(base), sample=True, log_level="ERROR", **options)
         wall = time.perf_counter() - start
         db = open_db(path)
         duplicates = db.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]

@@ -68,16 +68,28 @@ def cli():
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT). "
                    "Required for real outlets.")
+@click.option("--distributed", metavar="REDIS_URL",
+              help="Share the frontier in Redis (scrapy-redis) with crawler processes here and elsewhere; "
+                   "this process stores what they find.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(0, 64),
+              help="With --distributed: crawler processes to start on this machine (0: only remote ones).")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @user_errors
-def crawl(db_path, sources, sample, registry, since, refresh, sample_port, contact, verbose):
+def crawl(db_path, sources, sample, registry, since, refresh, sample_port, contact, distributed, workers, verbose):
     """Crawl the sources into the database (incremental: seen pages are skipped, feeds and
     sitemaps fetched conditionally, an interrupted run resumed).
 
+    With --distributed, the crawl runs on a shared Redis frontier: --workers processes here,
+    plus any `corpus crawl-worker REDIS_URL` on other machines; every page is fetched once,
+    and this process is the only one that writes the database.
+
     Exit codes: 0 ok, 1 finished with source errors (or interrupted), 2 configuration error
-    (bad registry or options, no contact, another crawl running on this database).
+    (bad registry or options, no contact, another crawl running on this database, Redis
+    unreachable).
 
     Example: corpus crawl --sample
+
+    Example: corpus crawl --sample --distributed redis://127.0.0.1:6379/0 --workers 2
     """
     from crawler.sample_site.server import SAMPLE_PORT, serve
     from crawler.sources import load_sources, sample_sources, select
@@ -93,14 +105,34 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
             with serve(port=sample_port or SAMPLE_PORT) as base:
                 chosen = select(sample_sources(base), sources)
                 result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
-                                   extra_settings=extra)
+                                   extra_settings=extra, distributed=distributed, workers=workers)
         else:
             chosen = select(load_sources(registry), sources)
-            result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level, extra_settings=extra)
+            result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level, extra_settings=extra,
+                               distributed=distributed, workers=workers)
     except CrawlConfigError as exc:
         raise Fail(str(exc)) from None
     _report_crawl(result)
     sys.exit(result.exit_code)
+
+
+@cli.command("crawl-worker", context_settings=CONTEXT)
+@click.argument("redis_url")
+@click.option("--wait", default=60.0, show_default=True, type=float,
+              help="Seconds to wait for a crawl job to be published in Redis.")
+@click.option("--worker-id", help="Name of this process in the job's stats (default: host-pid-random).")
+@user_errors
+def crawl_worker(redis_url, wait, worker_id):
+    """Join a distributed crawl as one more crawler process (on any machine that reaches the
+    Redis server). It takes requests from the shared frontier, fetches and extracts pages and
+    hands them to the `corpus crawl --distributed` process that writes the database; it exits
+    when the job has no work left.
+
+    Example: corpus crawl-worker redis://127.0.0.1:6379/0
+    """
+    from crawler.distributed import main
+
+    sys.exit(main([redis_url, "--wait", str(wait), *(["--worker-id", worker_id] if worker_id else [])]))
 
 
 def _is_date(value: str) -> bool:
@@ -118,6 +150,9 @@ def _report_crawl(result) -> None:
                f"{result.rejected} pages rejected, {result.errors} errors", err=True)
     if getattr(result, "resumed", False):
         click.echo("  (resumed the frontier of an interrupted run)", err=True)
+    if getattr(result, "workers", None):
+        click.echo("  crawler processes: " + ", ".join(f"{w}: {n} responses" for w, n in result.workers.items()),
+                   err=True)
     for name, c in result.per_source.items():
         click.echo(f"  {name}: {c['pages']} pages, {c['stored']} stored, {c['rejected']} rejected, "
                    f"{c['errors']} errors", err=True)
@@ -262,10 +297,10 @@ def runs(db_path, limit, as_json, detail):
     db = open_db(db_path, create=False)
     rows = list(db.query(
         "SELECT id, started, finished, status, exit_code, resumed, sources, pages_fetched, documents_stored, "
-        "pages_rejected, errors, source_counts, error_log FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
+        "pages_rejected, errors, source_counts, error_log, workers FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
     for r in rows:
-        r["source_counts"] = json.loads(r["source_counts"] or "{}")
-        r["error_log"] = json.loads(r["error_log"] or "{}")
+        for key in ("source_counts", "error_log", "workers"):
+            r[key] = json.loads(r[key] or "{}")
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
@@ -283,6 +318,8 @@ def runs(db_path, limit, as_json, detail):
                 click.echo("        " + name + ": " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.items() if v))
                 for message in messages.get(name, []):
                     click.echo(f"          error: {message}")
+            if r["workers"]:
+                click.echo("        crawler processes: " + ", ".join(f"{w} {n} fetched" for w, n in r["workers"].items()))
 
 
 @cli.command(context_settings=CONTEXT)

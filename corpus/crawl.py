@@ -72,6 +72,7 @@ class CrawlResult:
     resumed: bool = False
     error_messages: dict[str, list[str]] = field(default_factory=dict)
     elapsed: float = 0.0  # seconds the spider ran (Scrapy's elapsed_time_seconds)
+    workers: dict[str, int] = field(default_factory=dict)  # distributed: responses per crawler process
 
 
 def job_dir(db_path: str | Path) -> Path:
@@ -160,23 +161,26 @@ def _prepare_job(job: Path, config: dict) -> bool:
     return False
 
 
-def _wait(child: subprocess.Popen) -> int:
-    """Wait for the child and record how it ended, whatever signal this process gets.
+@contextmanager
+def _forwarding_signals(children: list[subprocess.Popen]) -> Iterator[None]:
+    """While the crawl's child processes run, record how they end whatever signal this process gets.
 
-    A SIGTERM here is passed on to the child (Scrapy then stops gracefully and keeps its
+    A SIGTERM here is passed on to the children (Scrapy then stops gracefully and keeps its
     frontier), so `systemctl stop` is an orderly interruption. A SIGINT is not: Ctrl-C in a
-    terminal reaches the child directly, and a second one would force Scrapy to stop uncleanly.
+    terminal reaches the children directly, and a second one would force Scrapy to stop uncleanly.
     """
     if threading.current_thread() is not threading.main_thread():
-        return child.wait()
+        yield
+        return
 
     def forward(signum, frame):
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
 
     previous = signal.signal(signal.SIGTERM, forward), signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return child.wait()
+        yield
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
@@ -191,11 +195,16 @@ def run_crawl(
     refresh: bool = False,
     log_level: str = "WARNING",
     extra_settings: dict | None = None,
+    distributed: str | None = None,
+    workers: int = 2,
 ) -> CrawlResult:
     """Crawl `sources` into the database and record the run; returns its counts and exit code.
 
     `sample` is for local sites (the bundled sample site, the test sites): no delays, and
     the sources' own `host:port` may be fetched although it is a loopback address.
+    `distributed` is a Redis URL: the crawl runs on a shared scrapy-redis frontier with
+    `workers` crawler processes here (and any `corpus crawl-worker` elsewhere), and this
+    process stores what they find (corpus/distributed.py).
     """
     from crawler import settings as crawler_settings
 
@@ -219,7 +228,8 @@ def run_crawl(
                     {"name": src.name, "title": src.title, "base_url": src.base_url,
                      "languages": ",".join(src.languages), "country": src.country}, pk="name")
             job = job_dir(db_path)
-            resumed = _prepare_job(job, _job_config(sources, since, refresh, sample))
+            # A distributed crawl's frontier is in Redis, not in a job directory.
+            resumed = False if distributed else _prepare_job(job, _job_config(sources, since, refresh, sample))
             run_id = db["crawl_runs"].insert(
                 {"started": now(), "status": "running", "sources": ",".join(s.name for s in sources),
                  "resumed": int(resumed)}).last_pk
@@ -252,13 +262,39 @@ def run_crawl(
             }
             spider_kwargs = {"sources": sources, "seen_file": str(seen_file), "since": since, "refresh": refresh,
                              "validators_file": str(validators_file), "validators_out": str(validators_out)}
-            job_file = Path(tmp, "job.pickle")
-            job_file.write_bytes(pickle.dumps((settings, spider_kwargs, str(stats_path))))
-            child = subprocess.Popen([sys.executable, "-m", "corpus.crawl", str(job_file)], pass_fds=[lock.fileno()])
-            _write_lock(lock, {"pid": os.getpid(), "child": child.pid, "run_id": run_id, "db": str(db_path)})
-            returncode = _wait(child)
-            stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-            new_validators = json.loads(validators_out.read_text()) if validators_out.exists() else {}
+            children: list[subprocess.Popen] = []
+            if distributed:
+                from corpus.distributed import DistributedError, coordinate
+
+                shared = {k: v for k, v in settings.items()
+                          if k not in ("CORPUS_DB", "CORPUS_RUN_ID", "ITEM_PIPELINES", "JOBDIR")}
+                _write_lock(lock, {"pid": os.getpid(), "run_id": run_id, "db": str(db_path), "redis": distributed})
+                writer_db = open_db(db_path)
+                writer_db.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    with _forwarding_signals(children):
+                        stats, new_validators, returncode = coordinate(
+                            writer_db, db_path, run_id, distributed, workers, shared, sources, since, refresh,
+                            seen, validators, children)
+                except DistributedError as exc:
+                    with writer_db.conn:
+                        writer_db["crawl_runs"].update(run_id, {"finished": now(), "status": "failed",
+                                                                "exit_code": EXIT_CONFIG,
+                                                                "error_log": to_json({"messages": {"": [str(exc)]}})})
+                    raise CrawlConfigError(str(exc)) from None
+                finally:
+                    writer_db.conn.close()
+            else:
+                job_file = Path(tmp, "job.pickle")
+                job_file.write_bytes(pickle.dumps((settings, spider_kwargs, str(stats_path))))
+                children.append(subprocess.Popen([sys.executable, "-m", "corpus.crawl", str(job_file)],
+                                                 pass_fds=[lock.fileno()]))
+                _write_lock(lock, {"pid": os.getpid(), "child": children[0].pid, "run_id": run_id,
+                                   "db": str(db_path)})
+                with _forwarding_signals(children):
+                    returncode = children[0].wait()
+                stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+                new_validators = json.loads(validators_out.read_text()) if validators_out.exists() else {}
 
         result = _result(run_id, sources, stats, returncode, resumed)
         if result.status in ("ok", "finished with errors"):
@@ -275,6 +311,7 @@ def run_crawl(
                 "pages_fetched": result.fetched, "documents_stored": result.stored,
                 "pages_rejected": result.rejected, "errors": result.errors,
                 "source_counts": to_json(result.per_source),
+                "workers": to_json(result.workers) if result.workers else None,
                 "error_log": to_json({"messages": result.error_messages,
                                       **{k: v for k, v in stats.items()
                                          if ("error" in k.lower() or "exception" in k) and "/error_messages" not in k
@@ -307,7 +344,7 @@ def _result(run_id: int, sources: list[Source], stats: dict, returncode: int, re
         stored=int(stats.get("pages_stored", 0)), unchanged=int(stats.get("pages_unchanged", 0)),
         rejected=int(stats.get("pages_rejected", 0)), errors=errors, per_source=per_source,
         updated=int(stats.get("pages_updated", 0)), resumed=resumed, error_messages=messages,
-        elapsed=float(stats.get("elapsed_time_seconds", 0.0)),
+        elapsed=float(stats.get("elapsed_time_seconds", 0.0)), workers=stats.get("workers") or {},
     )
 
 

@@ -22,6 +22,8 @@ TABLES: dict[str, dict] = {
             "errors": int, "source_counts": str, "error_log": str, "exit_code": int,
             # 1 when the run resumed the frontier a killed or stopped run left behind.
             "resumed": int,
+            # A distributed crawl (--distributed): pages fetched by each crawler process, as JSON.
+            "workers": str,
         },
         pk="id",
     ),

@@ -141,7 +141,11 @@ class StorePipeline:
         self.db.conn.close()
 
     def process_item(self, item, spider=None):
-        outcome = store_page(self.db, dict(item), self.run_id)
-        self.stats.inc_value(f"source/{item['source']}/{outcome}")
-        self.stats.inc_value(f"pages_{outcome}")
+        count_outcome(self.stats.inc_value, item["source"], store_page(self.db, dict(item), self.run_id))
         return item
+
+
+def count_outcome(inc_value, source: str, outcome: str) -> None:
+    """Count a stored page under the crawl-stats keys that `corpus.crawl` reads back."""
+    inc_value(f"source/{source}/{outcome}")
+    inc_value(f"pages_{outcome}")

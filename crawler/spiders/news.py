@@ -248,16 +248,22 @@ class NewsSpider(scrapy.Spider):
         if not url:
             return
         url = response.urljoin(url)
-        canonical = canonicalize(url)
-        if canonical in self.queued or (canonical in self.seen and not self.refresh):
-            return
         day = _date_prefix(date)
+        if not self.claim(canonicalize(url)):
+            return
         if self.since and day and day < self.since:
             self._count(response.meta["source"], "skipped_old")
             return
-        self.queued.add(canonical)
         yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
                              meta={"source": response.meta["source"], "article": True})
+
+    def claim(self, canonical: str) -> bool:
+        """True the first time an article URL is found in this crawl, unless the store has it.
+        (The distributed spider claims in Redis, across every crawler process.)"""
+        if canonical in self.queued or (canonical in self.seen and not self.refresh):
+            return False
+        self.queued.add(canonical)
+        return True
 
     # --- articles --------------------------------------------------------------------------
 

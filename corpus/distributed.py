@@ -1,0 +1,161 @@
+"""The coordinator of a distributed crawl (`corpus crawl --distributed REDIS_URL`): it
+publishes the job in Redis, starts the local crawler processes, and is the one writer that
+drains their pages into corpus.db. The crawler side is crawler/distributed.py.
+
+Pages reach the store through Redis: each crawler process pushes its finished items onto the
+job's `items` list; the writer moves one at a time onto `storing` (LMOVE, atomic), stores it
+in one transaction, then removes it. A writer killed mid-page leaves the page on `storing`
+(or `items`), and the next run on the same database stores those leftovers before it starts
+(storing is an upsert, so a page written twice is written once). Runs are kept apart by a
+key prefix per database and run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import redis
+
+from crawler.distributed import JOB_KEY, decode, keys, source_to_dict
+from crawler.sources import Source
+
+from corpus.storage import count_outcome, store_page
+
+log = logging.getLogger(__name__)
+
+SEEN_CHUNK = 10_000
+JOIN_WAIT = 300.0  # seconds to wait for a remote crawler process when none runs here
+
+
+class DistributedError(Exception):
+    """Redis cannot be reached, or no crawler process ever joined (exit code 2)."""
+
+
+def connect(redis_url: str) -> redis.Redis:
+    try:
+        server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        server.ping()
+    except (ValueError, redis.RedisError) as exc:
+        raise DistributedError(f"cannot use Redis at {redis_url}: {exc}") from None
+    return server
+
+
+def namespace(db_path: Path) -> str:
+    """The key namespace of one database's distributed crawls."""
+    return "corpus:" + hashlib.sha1(str(db_path.resolve()).encode()).hexdigest()[:10] + ":"
+
+
+def merge_stats(worker_stats: list[dict]) -> dict:
+    """Add up the crawler processes' Scrapy stats: counts are summed, error messages joined,
+    the run is "finished" only if every process finished."""
+    merged: dict = {}
+    for stats in worker_stats:
+        for key, value in stats.items():
+            if isinstance(value, bool) or key == "finish_reason":
+                continue
+            if isinstance(value, (int, float)):
+                merged[key] = max(merged.get(key, 0), value) if key == "elapsed_time_seconds" \
+                    else merged.get(key, 0) + value
+            elif isinstance(value, list):
+                merged[key] = merged.get(key, []) + value
+    reasons = {str(s.get("finish_reason")) for s in worker_stats}
+    if worker_stats:
+        merged["finish_reason"] = "finished" if reasons == {"finished"} else min(reasons - {"finished"})
+    return merged
+
+
+class Writer:
+    """Stores items from Redis lists into the database, counting outcomes like StorePipeline."""
+
+    def __init__(self, server: redis.Redis, db, run_id: int):
+        self.server, self.db, self.run_id = server, db, run_id
+        self.stats: Counter = Counter()
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        self.stats[key] += n
+
+    def store_next(self, source_key: str, storing_key: str) -> bool:
+        raw = self.server.lmove(source_key, storing_key, "LEFT", "RIGHT")
+        if raw is None:
+            return False
+        item = decode(raw)
+        count_outcome(self._inc, item["source"], store_page(self.db, item, self.run_id))
+        self.server.lrem(storing_key, 1, raw)
+        return True
+
+    def recover(self, space: str) -> int:
+        """Store the pages a previous, interrupted run on this database left in Redis."""
+        n = 0
+        for key in list(self.server.scan_iter(match=space + "*:storing")) + \
+                list(self.server.scan_iter(match=space + "*:items")):
+            while self.store_next(key, key):
+                n += 1
+        return n
+
+
+def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, settings: dict,
+               sources: list[Source], since: str | None, refresh: bool, seen: list[str],
+               validators: dict, children_out: list) -> tuple[dict, dict, int]:
+    """Run a distributed crawl job to its end; returns (merged stats, new validators, exit
+    status of the local processes). `children_out` receives the local processes as they start,
+    so the caller can pass signals on."""
+    server = connect(redis_url)
+    space = namespace(db_path)
+    other = server.get(JOB_KEY)
+    if other and not json.loads(other).get("prefix", "").startswith(space):
+        raise DistributedError(f"Redis at {redis_url} is running another corpus's crawl job "
+                               "(give each corpus its own Redis database number: redis://host:6379/N)")
+    writer = Writer(server, db, run_id)
+    recovered = writer.recover(space)
+    if recovered:
+        log.warning("stored %d page(s) left in Redis by an interrupted run", recovered)
+    for key in server.scan_iter(match=space + "*"):
+        server.delete(key)
+    prefix = f"{space}{run_id}:"
+    k = keys(prefix)
+    if not refresh:
+        for i in range(0, len(seen), SEEN_CHUNK):
+            server.sadd(k["claimed"], *seen[i:i + SEEN_CHUNK])
+    server.set(JOB_KEY, json.dumps({
+        "prefix": prefix, "settings": settings, "sources": [source_to_dict(s) for s in sources],
+        "since": since, "refresh": refresh, "validators": validators}))
+
+    host = socket.gethostname()
+    for i in range(workers):
+        children_out.append(subprocess.Popen(
+            [sys.executable, "-m", "crawler.distributed", redis_url, "--worker-id", f"{host}-{os.getpid()}-{i + 1}"]))
+    deadline = time.monotonic() + JOIN_WAIT
+    try:
+        while True:
+            if writer.store_next(k["items"], k["storing"]):
+                continue
+            local_running = any(child.poll() is None for child in children_out)
+            remote_running = next(server.scan_iter(match=k["worker"] + "*"), None) is not None
+            if not local_running and not remote_running and not server.llen(k["items"]):
+                if children_out or server.scard(k["joined"]):
+                    break
+                if time.monotonic() > deadline:
+                    raise DistributedError(f"no crawler process joined within {JOIN_WAIT:g} s "
+                                           f"(run `corpus crawl-worker {redis_url}`)")
+            time.sleep(0.1)
+    finally:
+        server.delete(JOB_KEY)
+    per_worker = {worker.decode(): json.loads(v) for worker, v in server.hgetall(k["stats"]).items()}
+    new_validators = {url.decode(): json.loads(v) for url, v in server.hgetall(k["validators"]).items()}
+    stats = merge_stats(list(per_worker.values()))
+    for key, n in writer.stats.items():
+        stats[key] = stats.get(key, 0) + n
+    stats["workers"] = {worker: int(s.get("response_received_count", 0)) for worker, s in per_worker.items()}
+    for key in server.scan_iter(match=prefix + "*"):
+        server.delete(key)
+    returncode = max((child.returncode for child in children_out), default=0)
+    return stats, new_validators, returncode

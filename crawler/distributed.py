@@ -1,0 +1,311 @@
+"""Distributed crawling on scrapy-redis: crawler processes on one machine or many share one
+frontier, and a single writer stores what they find.
+
+    corpus crawl --distributed redis://10.0.0.5:6379/0 --workers 2   # the machine with corpus.db
+    corpus crawl-worker redis://10.0.0.5:6379/0                      # any other machine, any number
+
+The same `NewsSpider` runs in every crawler process with scrapy-redis's scheduler: requests
+go to one shared Redis priority queue (popped atomically, so no two processes take the same
+request) and through one shared Redis dupefilter. Article links are claimed in a shared Redis
+set of canonical URLs (`claim`), pre-filled with the URLs the store already has, so a page
+reached from two listings, or from two processes, is fetched once. Each process runs the
+crawler's item pipelines itself (extraction, language, relevance, hashing: the CPU work) and
+pushes the finished item onto a Redis list; the coordinator (`corpus crawl --distributed`,
+in corpus/crawl.py) is the one writer that drains that list into corpus.db, in one
+transaction per page. SQLite therefore only ever has one writer, on one machine.
+
+Everything a job shares lives under one key prefix, `corpus:<db>:<run>:`:
+
+    job (at `corpus:job`)  the job: prefix, Scrapy settings, sources, options (JSON)
+    requests, dupefilter   scrapy-redis's queue and fingerprints
+    claimed                canonical URLs stored or queued
+    items, storing         pages waiting for the writer / being written
+    worker:<id>            a process's heartbeat ("busy" or "idle"), expiring after HEARTBEAT_TTL
+    joined, stats          worker ids that took part; their Scrapy stats (JSON) when they finish
+    validators             new ETag/Last-Modified of feeds and sitemaps
+
+Requests and items travel as JSON, never pickle: a source or discovery method in a request's
+meta goes by name, bytes as base64. Redis still has to be trusted (a private address and a
+password: anyone who can write to it can steer the crawl).
+
+A process stops when the shared queue is empty and every live process has been idle for two
+checks in a row; a process that dies stops sending heartbeats and is not waited for. The
+requests it had taken are lost to this run (scrapy-redis pops without acknowledgement): their
+pages are not in the store, so the next run finds them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from typing import Any
+
+import redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.sources import Discovery, Source
+from crawler.spiders.news import NewsSpider
+
+JOB_KEY = "corpus:job"
+HEARTBEAT_SECONDS = 2.0
+HEARTBEAT_TTL = 15  # seconds without a heartbeat before a process counts as gone
+IDLE_CHECKS = 2     # consecutive all-idle checks before a process stops
+
+log = logging.getLogger(__name__)
+
+
+class JobMissing(Exception):
+    """No distributed job was published in Redis within the wait."""
+
+
+# --- the wire format -----------------------------------------------------------------------
+
+def encode(obj: Any) -> bytes:
+    """JSON for requests and items: bytes as {"$b": base64}, sources and discovery methods by
+    name (the receiving spider has the same sources)."""
+
+    def convert(value):
+        if isinstance(value, bytes):
+            return {"$b": base64.b64encode(value).decode("ascii")}
+        if isinstance(value, Source):
+            return {"$source": value.name}
+        if isinstance(value, Discovery):
+            return {"$method": dataclasses.asdict(value)}
+        if isinstance(value, dict):
+            # Scrapy's headers are keyed by bytes; HTTP header names are ASCII.
+            return {(k.decode("latin-1") if isinstance(k, bytes) else str(k)): convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    return json.dumps(convert(obj), ensure_ascii=False).encode("utf-8")
+
+
+def decode(data: bytes, sources: dict[str, Source] | None = None) -> Any:
+    def hook(obj: dict):
+        if "$b" in obj and len(obj) == 1:
+            return base64.b64decode(obj["$b"])
+        if "$source" in obj and len(obj) == 1:
+            return (sources or {})[obj["$source"]]
+        if "$method" in obj and len(obj) == 1:
+            return Discovery(**obj["$method"])
+        return obj
+
+    return json.loads(data, object_hook=hook)
+
+
+def source_to_dict(src: Source) -> dict:
+    return dataclasses.asdict(src)
+
+
+def source_from_dict(data: dict) -> Source:
+    fields = dict(data)
+    fields["discovery"] = tuple(Discovery(**m) for m in fields.get("discovery", ()))
+    for key in ("languages", "allowed_domains", "keywords"):
+        fields[key] = tuple(fields.get(key) or ())
+    return Source(**fields)
+
+
+def keys(prefix: str) -> dict[str, str]:
+    """The Redis keys of the job with this prefix."""
+    names = ("requests", "dupefilter", "claimed", "items", "storing", "joined", "stats", "validators")
+    return {name: f"{prefix}{name}" for name in names} | {"worker": f"{prefix}worker:"}
+
+
+def distributed_settings(prefix: str, redis_url: str) -> dict:
+    """The Scrapy settings that put a crawl on the shared Redis frontier."""
+    k = keys(prefix)
+    return {
+        "REDIS_URL": redis_url,
+        "SCHEDULER": "crawler.distributed.SharedScheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.JsonPriorityQueue",
+        "SCHEDULER_QUEUE_KEY": k["requests"],
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
+        # Never flush on close: the queue and fingerprints belong to the job, not to one
+        # process; the coordinator deletes them when the job is over.
+        "SCHEDULER_PERSIST": True,
+        "CORPUS_JOB_PREFIX": prefix,
+    }
+
+
+# --- Scrapy components ---------------------------------------------------------------------
+
+class JsonPriorityQueue(PriorityQueue):
+    """scrapy-redis's priority queue with requests as JSON (`encode`) instead of pickle."""
+
+    def _encode_request(self, request):
+        return encode(request.to_dict(spider=self.spider))
+
+    def _decode_request(self, encoded_request):
+        return request_from_dict(decode(encoded_request, self.spider.sources_by_name), spider=self.spider)
+
+
+class SharedScheduler(Scheduler):
+    """scrapy-redis's scheduler that marks this process busy when it takes a request."""
+
+    def next_request(self):
+        request = super().next_request()
+        if request is not None:
+            self.spider.set_state("busy")
+        return request
+
+
+class RedisItemPipeline:
+    """The last pipeline of a crawler process: hands each finished item to the writer."""
+
+    def __init__(self, server: redis.Redis, key: str, stats):
+        self.server, self.key, self.stats = server, key, stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        prefix = crawler.settings.get("CORPUS_JOB_PREFIX")
+        server = redis.Redis.from_url(crawler.settings.get("REDIS_URL"))
+        return cls(server, keys(prefix)["items"], crawler.stats)
+
+    def process_item(self, item, spider=None):
+        self.server.rpush(self.key, encode(dict(item)))
+        self.stats.inc_value("pages_queued")
+        return item
+
+
+class DistributedNewsSpider(NewsSpider):
+    """The news spider on a shared frontier: article URLs are claimed in Redis, discovery
+    pages go through the shared dupefilter (fetched once per job, by whichever process gets
+    there first), and the process stays up while any other still has work that may feed it."""
+
+    def __init__(self, *args, redis_url: str, prefix: str, worker_id: str, validators: dict | None = None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        if validators and not self.refresh:
+            self.validators = validators
+        self.sources_by_name = {s.name: s for s in self.sources}
+        self.server = redis.Redis.from_url(redis_url)
+        self.keys = keys(prefix)
+        self.worker_id = worker_id
+        self.state = "busy"
+        self.idle_checks = 0
+        self.heartbeat = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        return spider
+
+    def opened(self, spider=None):
+        from twisted.internet import task
+
+        self.server.sadd(self.keys["joined"], self.worker_id)
+        self.set_state("busy")
+        self.heartbeat = task.LoopingCall(lambda: self.set_state(self.state))
+        self.heartbeat.start(HEARTBEAT_SECONDS, now=False)
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.server.set(self.keys["worker"] + self.worker_id, state, ex=HEARTBEAT_TTL)
+
+    def others_busy(self) -> bool:
+        if self.server.zcard(self.keys["requests"]):
+            return True
+        pattern = self.keys["worker"] + "*"
+        states = [self.server.get(key) for key in self.server.scan_iter(match=pattern, count=100)]
+        return any(state == b"busy" for state in states)
+
+    def idle(self, spider=None):
+        self.set_state("idle")
+        if self.others_busy():
+            self.idle_checks = 0
+            raise DontCloseSpider("other crawler processes still have work")
+        self.idle_checks += 1
+        if self.idle_checks < IDLE_CHECKS:
+            raise DontCloseSpider("checking once more before stopping")
+
+    def _discovery(self, url, src, method, page=1):
+        # Registry URLs are fetched on every run, but once per job across all processes.
+        return super()._discovery(url, src, method, page).replace(dont_filter=False)
+
+    def claim(self, canonical: str) -> bool:
+        return bool(self.server.sadd(self.keys["claimed"], canonical))
+
+    def closed(self, reason: str) -> None:
+        super().closed(reason)
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        if self.new_validators:
+            self.server.hset(self.keys["validators"],
+                             mapping={url: json.dumps(v) for url, v in self.new_validators.items()})
+        self.server.delete(self.keys["worker"] + self.worker_id)
+
+
+# --- a crawler process ---------------------------------------------------------------------
+
+def wait_for_job(server: redis.Redis, wait: float) -> dict:
+    deadline = time.monotonic() + wait
+    while True:
+        data = server.get(JOB_KEY)
+        if data:
+            return json.loads(data)
+        if time.monotonic() >= deadline:
+            raise JobMissing(f"no crawl job published in Redis within {wait:g} s (start `corpus crawl --distributed`)")
+        time.sleep(0.5)
+
+
+def run_worker(redis_url: str, worker_id: str | None = None, wait: float = 60.0) -> int:
+    """Run one crawler process on the job published in Redis; returns its exit status.
+    Its Scrapy stats go to the job's `stats` hash for the coordinator to add up."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler import settings as crawler_settings
+
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    server = redis.Redis.from_url(redis_url)
+    job = wait_for_job(server, wait)
+    prefix = job["prefix"]
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    merged = Settings()
+    merged.setmodule(crawler_settings, priority="project")
+    merged.update(job["settings"], priority="cmdline")
+    merged.update(distributed_settings(prefix, redis_url), priority="cmdline")
+    merged.set("ITEM_PIPELINES", {**crawler_settings.ITEM_PIPELINES, "crawler.distributed.RedisItemPipeline": 900},
+               priority="cmdline")
+    process = CrawlerProcess(merged)
+    crawler = process.create_crawler(DistributedNewsSpider)
+    process.crawl(crawler, sources=[source_from_dict(s) for s in job["sources"]], since=job.get("since"),
+                  refresh=job.get("refresh", False), validators=job.get("validators"), redis_url=redis_url, prefix=prefix, worker_id=worker_id)
+    process.start()
+    stats = crawler.stats.get_stats()
+    server.hset(keys(prefix)["stats"], worker_id, json.dumps(stats, default=str))
+    return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="One crawler process of a distributed crawl.")
+    parser.add_argument("redis_url")
+    parser.add_argument("--worker-id")
+    parser.add_argument("--wait", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    try:
+        return run_worker(args.redis_url, args.worker_id, args.wait)
+    except (JobMissing, redis.RedisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Distributed crawl on scrapy-redis: a real redis-server on 127.0.0.1, real crawler processes
+sharing its frontier, the generated mirror site, and one writer storing into a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import scrapy
+from scrapy.utils.request import request_from_dict
+
+from crawler.distributed import JOB_KEY, decode, encode, keys
+from crawler.pipelines import STEPS
+from crawler.sample_site.mirror import mirror_sources, serve_mirror
+from crawler.sample_site.server import serve
+from crawler.sources import sample_sources
+from crawler.urls import canonicalize
+from corpus.cli import cli
+from corpus.crawl import CrawlConfigError, run_crawl
+from corpus.distributed import merge_stats, namespace
+from corpus.store import open_db
+
+from conftest import free_port
+
+PAGES = 120
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real redis-server (the Debian package, installed by `make test`) on a free loopback port."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: `make test` installs it (apt-get install redis-server)"
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    deadline = time.time() + 20
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.time() < deadline and server.poll() is None, "redis-server did not start"
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def fresh_redis(redis_url):
+    redis.Redis.from_url(redis_url).flushdb()
+    return redis_url
+
+
+def article_fetches(log: list[dict], base: str, mirror) -> Counter:
+    """How many times each article page of the mirror was requested."""
+    paths = {urlsplit(base + mirror.url(i)).path for i in range(PAGES)}
+    return Counter(entry["path"] for entry in log if urlsplit(entry["path"]).path in paths)
+
+
+def stored_and_rejected(path) -> tuple[list[str], list[str]]:
+    db = open_db(path)
+    stored = [canonicalize(r[0]) for r in db.execute("SELECT url FROM documents")]
+    rejected = [canonicalize(r[0]) for r in db.execute("SELECT url FROM rejected_pages")]
+    db.conn.close()
+    return stored, rejected
+
+
+def test_two_crawler_processes_fetch_every_page_once_and_store_it_once(tmp_path, fresh_redis):
+    path = tmp_path / "corpus.db"
+    log: list[dict] = []
+    with serve_mirror(pages=PAGES, delay=0.02, log=log) as (base, mirror):
+        result = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
+        fetches = article_fetches(log, base, mirror)
+        assert result.status == "ok", result
+        # Every article page requested exactly once, by one of the two processes.
+        assert len(fetches) == PAGES and set(fetches.values()) == {1}, fetches.most_common(3)
+        # Both processes took part, and their counts add up to the responses of the run.
+        assert len(result.workers) == 2 and all(n > 0 for n in result.workers.values()), result.workers
+        assert sum(result.workers.values()) == result.fetched
+        stored, rejected = stored_and_rejected(path)
+        pages = {canonicalize(base + mirror.url(i)) for i in range(PAGES)}
+        assert len(stored) == len(set(stored)) and len(rejected) == len(set(rejected))
+        assert set(stored) | set(rejected) == pages and not set(stored) & set(rejected)
+        assert result.stored == len(stored) and result.rejected == len(rejected)
+        assert sum(1 for _ in range(PAGES) if mirror.relevant(_)) <= len(stored)
+
+        # The run is recorded with its processes; Redis is left clean.
+        row = open_db(path)["crawl_runs"].get(result.run_id)
+        assert json.loads(row["workers"]) == result.workers and row["status"] == "ok"
+        assert list(redis.Redis.from_url(fresh_redis).scan_iter()) == []
+
+        # A second distributed run fetches no article again: the store's URLs are pre-claimed.
+        log.clear()
+        again = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
+        assert again.status == "ok" and again.stored == 0
+        assert article_fetches(log, base, mirror) == Counter()
+
+
+def test_a_worker_started_elsewhere_joins_through_the_cli(tmp_path, fresh_redis):
+    """One local crawler process plus a `corpus crawl-worker` process, the way a second machine
+    joins: the sample site is crawled once, as by a crawl in one process."""
+    path = tmp_path / "corpus.db"
+    log: list[dict] = []
+    worker = subprocess.Popen([sys.executable, "-m", "corpus.cli", "crawl-worker", fresh_redis, "--wait", "60",
+                               "--worker-id", "elsewhere"])
+    try:
+        with serve(port=free_port(), log=log) as base:
+            result = run_crawl(path, sample_sources(base), sample=True, distributed=fresh_redis, workers=1)
+            assert result.status == "ok", result
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    db = open_db(path)
+    run = db["crawl_runs"].get(1)
+    assert "elsewhere" in json.loads(run["workers"]) and len(json.loads(run["workers"])) == 2
+    # The sample site has 44 articles: 34 stored, 10 rejected, as a crawl in one process stores them.
+    assert db["documents"].count == 34 and db["rejected_pages"].count == 10
+    pages = {_path(r[0]) for r in db.execute("SELECT url FROM documents UNION SELECT url FROM rejected_pages")}
+    fetches = Counter(_path(base + e["path"]) for e in log)
+    assert len(pages) == 44 and all(fetches[p] == 1 for p in pages), {p: fetches[p] for p in pages if fetches[p] != 1}
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def test_unreachable_redis_is_a_clear_error_and_the_run_is_recorded_as_failed(tmp_path, runner):
+    path = tmp_path / "corpus.db"
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = runner.invoke(cli, ["crawl", "--db", str(path), "--sample", "--sample-port", str(free_port()),
+                                 "--distributed", url])
+    assert result.exit_code == 2
+    assert f"cannot use Redis at {url}" in result.output and "Traceback" not in result.output
+    run = open_db(path)["crawl_runs"].get(1)
+    assert run["status"] == "failed" and run["exit_code"] == 2
+
+
+def test_a_worker_with_no_job_says_so(fresh_redis, runner):
+    result = runner.invoke(cli, ["crawl-worker", fresh_redis, "--wait", "0.5"])
+    assert result.exit_code == 2 and "no crawl job published" in result.output
+
+
+def test_another_corpus_job_on_the_same_redis_database_is_refused(tmp_path, fresh_redis):
+    server = redis.Redis.from_url(fresh_redis)
+    server.set(JOB_KEY, json.dumps({"prefix": "corpus:0123456789:7:"}))
+    with pytest.raises(CrawlConfigError, match="another corpus's crawl job"):
+        run_crawl(tmp_path / "corpus.db", sample_sources("http://127.0.0.1:9"), sample=True, distributed=fresh_redis)
+    assert server.get(JOB_KEY)  # the other job is left alone
+
+
+def test_pages_left_in_redis_by_an_interrupted_writer_are_stored_by_the_next_run(tmp_path, fresh_redis):
+    """A coordinator killed with pages still queued: the next run on the same database stores them."""
+    path = tmp_path / "corpus.db"
+    port = free_port()
+    with serve(port=port) as base:
+        sources = sample_sources(base)
+        url = base + "/monitor/"  # any page; the item is built as a crawler process would build it
+        html = (f"<html><head><title>Court jails man for extremism</title></head><body><article><p>"
+                + "A court in Almaty sentenced a local resident to five years in prison for propaganda of "
+                  "terrorism under Article 256 of the Criminal Code. " * 4 + "</p></article></body></html>")
+        item = {"source": "monitor", "url": url + "left-over", "final_url": url + "left-over", "status": 200,
+                "headers": {"Content-Type": "text/html"}, "body": html.encode(), "encoding": "utf-8",
+                "text_html": html, "fetched_at": "2026-01-01T00:00:00+00:00"}
+        for step in STEPS:
+            item = step().process_item(item)
+        assert not item.get("rejected"), item.get("rejected")
+        server = redis.Redis.from_url(fresh_redis)
+        server.rpush(namespace(path) + "41:storing", encode(item))
+        result = run_crawl(path, sources, sample=True, distributed=fresh_redis, workers=1)
+    assert result.status == "ok"
+    urls = [r[0] for r in open_db(path).execute("SELECT url FROM documents")]
+    assert url + "left-over" in urls and len(urls) == 35
+
+
+def test_requests_and_items_travel_as_json_not_pickle():
+    src = sample_sources("http://127.0.0.1:9")[0]
+    request = scrapy.Request("http://127.0.0.1:9/a", headers={"If-None-Match": '"x"'},
+                             meta={"source": src, "method": src.discovery[0], "page": 2})
+    data = encode(request.to_dict())
+    assert json.loads(data)["meta"]["source"] == {"$source": src.name}
+    back = request_from_dict(decode(data, {src.name: src}))
+    assert back.meta["source"] is src and back.meta["method"] == src.discovery[0] and back.meta["page"] == 2
+    assert back.headers.getlist("If-None-Match") == [b'"x"'] and back.url == request.url
+    item = {"body": b"\x00\xff", "rejected": ("reason", 0.5)}
+    assert decode(encode(item)) == {"body": b"\x00\xff", "rejected": ["reason", 0.5]}
+
+
+def test_merged_stats_add_counts_and_finish_only_when_every_process_finished():
+    a = {"response_received_count": 3, "source/x/pages": 2, "elapsed_time_seconds": 5.0, "finish_reason": "finished",
+         "source/x/error_messages": ["a"]}
+    b = {"response_received_count": 4, "source/x/pages": 1, "elapsed_time_seconds": 7.0, "finish_reason": "shutdown",
+         "source/x/error_messages": ["b"]}
+    merged = merge_stats([a, b])
+    assert merged["response_received_count"] == 7 and merged["source/x/pages"] == 3
+    assert merged["elapsed_time_seconds"] == 7.0 and merged["finish_reason"] == "shutdown"
+    assert merged["source/x/error_messages"] == ["a", "b"]
+    assert merge_stats([a, a])["finish_reason"] == "finished"
+    assert keys("p:")["items"] == "p:items"
+
+
+def test_the_worker_unit_runs_the_crawl_worker_command():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    unit = (root / "deploy" / "corpus-crawl-worker.service").read_text("utf-8")
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert exec_start.split("=", 1)[1].split()[1:3] == ["crawl-worker", "${CORPUS_REDIS_URL}"]
+    assert "Restart=always" in unit and "CORPUS_CONTACT=" in unit
+    assert "deploy/corpus-crawl-worker.service" in (root / "README.md").read_text("utf-8")
