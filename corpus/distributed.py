@@ -157,5 +157,6 @@ def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, set
     stats["workers"] = {worker: int(s.get("response_received_count", 0)) for worker, s in per_worker.items()}
     for key in server.scan_iter(match=prefix + "*"):
         server.delete(key)
-    returncode = max((child.returncode for child in children_out), default=0)
+    # A process that failed or was killed makes the run fail, whatever the others did.
+    returncode = next((child.returncode for child in children_out if child.returncode), 0)
     return stats, new_validators, returncode

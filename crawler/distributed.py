@@ -46,11 +46,12 @@ import socket
 import sys
 import time
 import uuid
+import warnings
 from typing import Any
 
 import redis
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -64,6 +65,8 @@ HEARTBEAT_TTL = 15  # seconds without a heartbeat before a process counts as gon
 IDLE_CHECKS = 2     # consecutive all-idle checks before a process stops
 
 log = logging.getLogger(__name__)
+# scrapy-redis 0.9.1 still passes `spider=` to the stats collector and calls Spider.log().
+warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 
 class JobMissing(Exception):

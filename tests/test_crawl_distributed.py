@@ -4,11 +4,14 @@ sharing its frontier, the generated mirror site, and one writer storing into a r
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -211,11 +214,55 @@ def test_merged_stats_add_counts_and_finish_only_when_every_process_finished():
 
 
 def test_the_worker_unit_runs_the_crawl_worker_command():
-    from pathlib import Path
-
     root = Path(__file__).resolve().parent.parent
     unit = (root / "deploy" / "corpus-crawl-worker.service").read_text("utf-8")
     exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
     assert exec_start.split("=", 1)[1].split()[1:3] == ["crawl-worker", "${CORPUS_REDIS_URL}"]
     assert "Restart=always" in unit and "CORPUS_CONTACT=" in unit
     assert "deploy/corpus-crawl-worker.service" in (root / "README.md").read_text("utf-8")
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_completes(tmp_path, fresh_redis):
+    path = tmp_path / "corpus.db"
+    pages_total = 60
+    script = ("import sys; from crawler.sample_site.mirror import mirror_sources; from corpus.crawl import run_crawl; "
+              "r = run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, distributed=sys.argv[3], "
+              "workers=2, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2}); print(r.status)")
+    with serve_mirror(pages=pages_total, delay=0.15) as (base, mirror):
+        coordinator = subprocess.Popen([sys.executable, "-c", script, str(path), base, fresh_redis],
+                                       stdout=subprocess.PIPE, text=True)
+        deadline = time.time() + 90
+        while not path.exists() or open_db(path)["documents"].count < 5:
+            assert time.time() < deadline and coordinator.poll() is None, "the crawl did not get going"
+            time.sleep(0.2)
+        workers = _children(coordinator.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        out, _ = coordinator.communicate(timeout=120)  # ends although a process never said goodbye
+        assert "failed (killed by signal 9)" in out
+        stored, rejected = stored_and_rejected(path)
+        assert len(stored) == len(set(stored)) and len(stored) + len(rejected) <= pages_total
+
+        again = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
+    assert again.status == "ok", again
+    stored, rejected = stored_and_rejected(path)
+    pages = {canonicalize(base + mirror.url(i)) for i in range(pages_total)}
+    assert len(stored) == len(set(stored)) and set(stored) | set(rejected) == pages
+    db = open_db(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [r["status"] for r in db.query("SELECT status FROM crawl_runs ORDER BY id")] == \
+        ["failed (killed by signal 9)", "ok"]
