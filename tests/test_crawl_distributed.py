@@ -120,17 +120,22 @@ def test_a_worker_started_elsewhere_joins_through_the_cli(tmp_path, fresh_redis)
         with serve(port=free_port(), log=log) as base:
             result = run_crawl(path, sample_sources(base), sample=True, distributed=fresh_redis, workers=1)
             assert result.status == "ok", result
-        assert worker.wait(60) == 0
+            assert worker.wait(60) == 0
+            fetches = Counter(_path(base + e["path"]) for e in log)
+            # Next run: feeds and sitemaps are asked with the validators the processes sent back.
+            again = run_crawl(path, sample_sources(base), sample=True, distributed=fresh_redis, workers=2)
     finally:
         if worker.poll() is None:
             worker.kill()
+    assert again.status == "ok" and again.stored == 0
+    # As in one process (test_crawl.py): habar's sitemap and monitor's feed answer 304.
+    assert again.per_source["habar"]["not_modified"] == 1 and again.per_source["monitor"]["not_modified"] == 1
     db = open_db(path)
     run = db["crawl_runs"].get(1)
     assert "elsewhere" in json.loads(run["workers"]) and len(json.loads(run["workers"])) == 2
     # The sample site has 44 articles: 34 stored, 10 rejected, as a crawl in one process stores them.
     assert db["documents"].count == 34 and db["rejected_pages"].count == 10
     pages = {_path(r[0]) for r in db.execute("SELECT url FROM documents UNION SELECT url FROM rejected_pages")}
-    fetches = Counter(_path(base + e["path"]) for e in log)
     assert len(pages) == 44 and all(fetches[p] == 1 for p in pages), {p: fetches[p] for p in pages if fetches[p] != 1}
 
 
