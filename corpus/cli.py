@@ -117,7 +117,7 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
 
 
 @cli.command("crawl-worker", context_settings=CONTEXT)
-@click.argument("redis_url")
+@click.argument("redis_url", envvar="CORPUS_REDIS_URL")
 @click.option("--wait", default=60.0, show_default=True, type=float,
               help="Seconds to wait for a crawl job to be published in Redis.")
 @click.option("--worker-id", help="Name of this process in the job's stats (default: host-pid-random).")
@@ -126,7 +126,8 @@ def crawl_worker(redis_url, wait, worker_id):
     """Join a distributed crawl as one more crawler process (on any machine that reaches the
     Redis server). It takes requests from the shared frontier, fetches and extracts pages and
     hands them to the `corpus crawl --distributed` process that writes the database; it exits
-    when the job has no work left.
+    when the job has no work left. REDIS_URL may come from $CORPUS_REDIS_URL instead (keeps a
+    password out of the process list).
 
     Example: corpus crawl-worker redis://127.0.0.1:6379/0
     """
@@ -158,6 +159,10 @@ def _report_crawl(result) -> None:
                    f"{c['errors']} errors", err=True)
         for message in getattr(result, "error_messages", {}).get(name, [])[:5]:
             click.echo(f"    error: {message}", err=True)
+    for name, messages in getattr(result, "error_messages", {}).items():
+        if name not in result.per_source:  # the writer of a distributed crawl
+            for message in messages[:5]:
+                click.echo(f"  {name}: error: {message}", err=True)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -162,7 +162,7 @@ def _prepare_job(job: Path, config: dict) -> bool:
 
 
 @contextmanager
-def _forwarding_signals(children: list[subprocess.Popen]) -> Iterator[None]:
+def _forwarding_signals(children: list[subprocess.Popen], stop: threading.Event | None = None) -> Iterator[None]:
     """While the crawl's child processes run, record how they end whatever signal this process gets.
 
     A SIGTERM here is passed on to the children (Scrapy then stops gracefully and keeps its
@@ -174,6 +174,8 @@ def _forwarding_signals(children: list[subprocess.Popen]) -> Iterator[None]:
         return
 
     def forward(signum, frame):
+        if stop is not None:
+            stop.set()
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -264,18 +266,22 @@ def run_crawl(
                              "validators_file": str(validators_file), "validators_out": str(validators_out)}
             children: list[subprocess.Popen] = []
             if distributed:
+                from crawler.distributed import redact
+
                 from corpus.distributed import DistributedError, coordinate
 
                 shared = {k: v for k, v in settings.items()
                           if k not in ("CORPUS_DB", "CORPUS_RUN_ID", "ITEM_PIPELINES", "JOBDIR")}
-                _write_lock(lock, {"pid": os.getpid(), "run_id": run_id, "db": str(db_path), "redis": distributed})
+                _write_lock(lock, {"pid": os.getpid(), "run_id": run_id, "db": str(db_path),
+                                   "redis": redact(distributed)})
                 writer_db = open_db(db_path)
                 writer_db.execute("PRAGMA synchronous = NORMAL")
+                stop = threading.Event()
                 try:
-                    with _forwarding_signals(children):
+                    with _forwarding_signals(children, stop):
                         stats, new_validators, returncode = coordinate(
                             writer_db, db_path, run_id, distributed, workers, shared, sources, since, refresh,
-                            seen, validators, children)
+                            seen, validators, children, stop)
                 except DistributedError as exc:
                     with writer_db.conn:
                         writer_db["crawl_runs"].update(run_id, {"finished": now(), "status": "failed",
@@ -324,8 +330,9 @@ def run_crawl(
 def _result(run_id: int, sources: list[Source], stats: dict, returncode: int, resumed: bool) -> CrawlResult:
     per_source = {src.name: {key: int(stats.get(f"source/{src.name}/{key}", 0)) for key in COUNTS}
                   for src in sources}
-    messages = {src.name: stats[f"source/{src.name}/error_messages"]
-                for src in sources if stats.get(f"source/{src.name}/error_messages")}
+    # Per source, and the writer's of a distributed crawl.
+    messages = {key.split("/")[1]: value for key, value in stats.items()
+                if key.startswith("source/") and key.endswith("/error_messages") and value}
     errors = int(stats.get("source_errors", 0)) + int(stats.get("log_count/ERROR", 0))
     reason = stats.get("finish_reason")
     if returncode != 0 or not stats:

@@ -17,15 +17,17 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import redis
 
-from crawler.distributed import JOB_KEY, decode, keys, source_to_dict
+from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact, source_to_dict
 from crawler.sources import Source
 
 from corpus.storage import count_outcome, store_page
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SEEN_CHUNK = 10_000
 JOIN_WAIT = 300.0  # seconds to wait for a remote crawler process when none runs here
+STOP_WAIT = 60.0   # seconds local crawler processes get to stop when the coordinator fails
+MAX_WRITER_MESSAGES = 20
 
 
 class DistributedError(Exception):
@@ -45,13 +49,15 @@ def connect(redis_url: str) -> redis.Redis:
         server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
         server.ping()
     except (ValueError, redis.RedisError) as exc:
-        raise DistributedError(f"cannot use Redis at {redis_url}: {exc}") from None
+        raise DistributedError(f"cannot use Redis at {redact(redis_url)}: {redact(str(exc))}") from None
     return server
 
 
 def namespace(db_path: Path) -> str:
-    """The key namespace of one database's distributed crawls."""
-    return "corpus:" + hashlib.sha1(str(db_path.resolve()).encode()).hexdigest()[:10] + ":"
+    """The key namespace of one database's distributed crawls (host and path: two machines'
+    /var/lib/corpus/corpus.db are two corpora)."""
+    where = f"{socket.gethostname()}:{db_path.resolve()}"
+    return "corpus:" + hashlib.sha1(where.encode()).hexdigest()[:10] + ":"
 
 
 def merge_stats(worker_stats: list[dict]) -> dict:
@@ -79,16 +85,30 @@ class Writer:
     def __init__(self, server: redis.Redis, db, run_id: int):
         self.server, self.db, self.run_id = server, db, run_id
         self.stats: Counter = Counter()
+        self.messages: list[str] = []
 
     def _inc(self, key: str, n: int = 1) -> None:
         self.stats[key] += n
 
-    def store_next(self, source_key: str, storing_key: str) -> bool:
+    def store_next(self, source_key: str, storing_key: str, failed_key: str) -> bool:
+        """Store the next page of `source_key`; False when there is none. A page that cannot be
+        stored (malformed) is set aside on `failed_key` and counted as an error; a database
+        error (disk full, read-only) stops the writer with the page still in Redis."""
         raw = self.server.lmove(source_key, storing_key, "LEFT", "RIGHT")
         if raw is None:
             return False
-        item = decode(raw)
-        count_outcome(self._inc, item["source"], store_page(self.db, item, self.run_id))
+        try:
+            item = decode(raw)
+            outcome = store_page(self.db, item, self.run_id)
+        except (ValueError, KeyError, TypeError, AttributeError, sqlite3.IntegrityError) as exc:
+            self.server.rpush(failed_key, raw)
+            self.server.lrem(storing_key, 1, raw)
+            self.stats["source_errors"] += 1
+            if len(self.messages) < MAX_WRITER_MESSAGES:
+                self.messages.append(f"a page could not be stored ({type(exc).__name__}: {exc}); kept in {failed_key}")
+            log.error("writer: a page could not be stored: %s", exc)
+            return True
+        count_outcome(self._inc, item["source"], outcome)
         self.server.lrem(storing_key, 1, raw)
         return True
 
@@ -97,29 +117,31 @@ class Writer:
         n = 0
         for key in list(self.server.scan_iter(match=space + "*:storing")) + \
                 list(self.server.scan_iter(match=space + "*:items")):
-            while self.store_next(key, key):
+            while self.store_next(key, key, space + "failed"):
                 n += 1
         return n
 
 
 def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, settings: dict,
                sources: list[Source], since: str | None, refresh: bool, seen: list[str],
-               validators: dict, children_out: list) -> tuple[dict, dict, int]:
+               validators: dict, children_out: list, stop: threading.Event | None = None) -> tuple[dict, dict, int]:
     """Run a distributed crawl job to its end; returns (merged stats, new validators, exit
-    status of the local processes). `children_out` receives the local processes as they start,
-    so the caller can pass signals on."""
+    status: non-zero when a crawler process failed, was killed or vanished). `children_out`
+    receives the local processes as they start, so the caller can pass signals on; setting
+    `stop` (on SIGTERM) asks every crawler process, here and elsewhere, to stop."""
     server = connect(redis_url)
     space = namespace(db_path)
     other = server.get(JOB_KEY)
     if other and not json.loads(other).get("prefix", "").startswith(space):
-        raise DistributedError(f"Redis at {redis_url} is running another corpus's crawl job "
+        raise DistributedError(f"Redis at {redact(redis_url)} is running another corpus's crawl job "
                                "(give each corpus its own Redis database number: redis://host:6379/N)")
     writer = Writer(server, db, run_id)
     recovered = writer.recover(space)
     if recovered:
         log.warning("stored %d page(s) left in Redis by an interrupted run", recovered)
     for key in server.scan_iter(match=space + "*"):
-        server.delete(key)
+        if not key.endswith(b"failed"):  # pages set aside stay for someone to look at
+            server.delete(key)
     prefix = f"{space}{run_id}:"
     k = keys(prefix)
     if not refresh:
@@ -127,16 +149,24 @@ def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, set
             server.sadd(k["claimed"], *seen[i:i + SEEN_CHUNK])
     server.set(JOB_KEY, json.dumps({
         "prefix": prefix, "settings": settings, "sources": [source_to_dict(s) for s in sources],
-        "since": since, "refresh": refresh, "validators": validators}))
+        "since": since, "refresh": refresh, "validators": validators}), ex=JOB_TTL)
 
     host = socket.gethostname()
+    # The URL (and its password) goes by environment, not on the command line.
+    env = {**os.environ, "CORPUS_REDIS_URL": redis_url}
     for i in range(workers):
         children_out.append(subprocess.Popen(
-            [sys.executable, "-m", "crawler.distributed", redis_url, "--worker-id", f"{host}-{os.getpid()}-{i + 1}"]))
+            [sys.executable, "-m", "crawler.distributed", "--worker-id", f"{host}-{os.getpid()}-{i + 1}"], env=env))
     deadline = time.monotonic() + JOIN_WAIT
+    refreshed = 0.0
     try:
         while True:
-            if writer.store_next(k["items"], k["storing"]):
+            if time.monotonic() - refreshed > 1:
+                server.expire(JOB_KEY, JOB_TTL)
+                refreshed = time.monotonic()
+                if stop is not None and stop.is_set() and not server.exists(k["stop"]):
+                    server.set(k["stop"], "1")
+            if writer.store_next(k["items"], k["storing"], k["failed"]):
                 continue
             local_running = any(child.poll() is None for child in children_out)
             remote_running = next(server.scan_iter(match=k["worker"] + "*"), None) is not None
@@ -145,18 +175,38 @@ def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, set
                     break
                 if time.monotonic() > deadline:
                     raise DistributedError(f"no crawler process joined within {JOIN_WAIT:g} s "
-                                           f"(run `corpus crawl-worker {redis_url}`)")
+                                           f"(run `corpus crawl-worker {redact(redis_url)}`)")
             time.sleep(0.1)
     finally:
         server.delete(JOB_KEY)
+        _stop_children(children_out)
     per_worker = {worker.decode(): json.loads(v) for worker, v in server.hgetall(k["stats"]).items()}
     new_validators = {url.decode(): json.loads(v) for url, v in server.hgetall(k["validators"]).items()}
     stats = merge_stats(list(per_worker.values()))
     for key, n in writer.stats.items():
         stats[key] = stats.get(key, 0) + n
     stats["workers"] = {worker: int(s.get("response_received_count", 0)) for worker, s in per_worker.items()}
+    vanished = sorted(w.decode() for w in server.smembers(k["joined"]) if w.decode() not in per_worker)
+    if vanished:
+        writer.messages.append(f"crawler process(es) stopped without reporting: {', '.join(vanished)}")
+    if writer.messages:
+        stats["source/writer/error_messages"] = writer.messages
     for key in server.scan_iter(match=prefix + "*"):
         server.delete(key)
-    # A process that failed or was killed makes the run fail, whatever the others did.
-    returncode = next((child.returncode for child in children_out if child.returncode), 0)
+    # A process that failed, was killed or vanished makes the run fail, whatever the others
+    # did: the requests it had taken are lost to this run, so its validators must not be kept.
+    returncode = next((child.returncode for child in children_out if child.returncode), 1 if vanished else 0)
     return stats, new_validators, returncode
+
+
+def _stop_children(children: list[subprocess.Popen]) -> None:
+    """Local crawler processes still running when the coordinator gives up: SIGTERM, then SIGKILL."""
+    running = [child for child in children if child.poll() is None]
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

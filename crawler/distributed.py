@@ -37,11 +37,14 @@ pages are not in the store, so the next run finds them again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
+from collections import deque
 import dataclasses
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -52,6 +55,7 @@ from typing import Any
 import redis
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
@@ -60,9 +64,20 @@ from crawler.sources import Discovery, Source
 from crawler.spiders.news import NewsSpider
 
 JOB_KEY = "corpus:job"
+JOB_TTL = 60        # the coordinator refreshes the job key; a dead coordinator's job expires
 HEARTBEAT_SECONDS = 2.0
-HEARTBEAT_TTL = 15  # seconds without a heartbeat before a process counts as gone
+HEARTBEAT_TTL = 30  # default seconds without a heartbeat before a process counts as gone
 IDLE_CHECKS = 2     # consecutive all-idle checks before a process stops
+MAX_QUEUED_ITEMS = 500  # pages waiting for the writer before a crawler process pauses
+# The settings a job may carry to its crawler processes (anything else is ignored: settings
+# from Redis must not load classes or write files on a crawler machine).
+JOB_SETTINGS = frozenset({
+    "LOG_LEVEL", "CORPUS_CONTACT", "CORPUS_ALLOWED_PRIVATE", "CORPUS_HEARTBEAT_TTL", "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_DELAY_JITTER", "DOWNLOAD_TIMEOUT",
+    "AUTOTHROTTLE_ENABLED", "RETRY_TIMES", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX", "ROBOTSTXT_OBEY",
+})
+# Request classes a queued request may name (Request.to_dict writes "_class" for subclasses).
+REQUEST_CLASSES = frozenset({"scrapy.http.request.form.FormRequest", "scrapy.http.request.json_request.JsonRequest"})
 
 log = logging.getLogger(__name__)
 # scrapy-redis 0.9.1 still passes `spider=` to the stats collector and calls Spider.log().
@@ -121,9 +136,15 @@ def source_from_dict(data: dict) -> Source:
     return Source(**fields)
 
 
+def redact(url: str) -> str:
+    """A Redis URL without its password, for messages and logs."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 def keys(prefix: str) -> dict[str, str]:
     """The Redis keys of the job with this prefix."""
-    names = ("requests", "dupefilter", "claimed", "items", "storing", "joined", "stats", "validators")
+    names = ("requests", "dupefilter", "claimed", "items", "storing", "failed", "joined", "stats", "validators",
+             "stop")
     return {name: f"{prefix}{name}" for name in names} | {"worker": f"{prefix}worker:"}
 
 
@@ -153,17 +174,37 @@ class JsonPriorityQueue(PriorityQueue):
         return encode(request.to_dict(spider=self.spider))
 
     def _decode_request(self, encoded_request):
-        return request_from_dict(decode(encoded_request, self.spider.sources_by_name), spider=self.spider)
+        data = decode(encoded_request, self.spider.sources_by_name)
+        if data.get("_class") not in REQUEST_CLASSES:
+            data.pop("_class", None)  # never import a class named by whoever wrote to Redis
+        return request_from_dict(data, spider=self.spider)
 
 
 class SharedScheduler(Scheduler):
-    """scrapy-redis's scheduler that marks this process busy when it takes a request."""
+    """scrapy-redis's scheduler that marks this process busy when it takes a request, and
+    keeps requests the spider took from the shared queue (`TAKEN` in meta) for this process."""
+
+    TAKEN = "corpus_taken"
+
+    def open(self, spider):
+        super().open(spider)
+        self.taken: deque = deque()
+        spider.shared_queue = self.queue
+
+    def enqueue_request(self, request):
+        if request.meta.pop(self.TAKEN, False):
+            self.taken.append(request)
+            return True
+        return super().enqueue_request(request)
 
     def next_request(self):
-        request = super().next_request()
+        request = self.taken.popleft() if self.taken else super().next_request()
         if request is not None:
             self.spider.set_state("busy")
         return request
+
+    def has_pending_requests(self):
+        return bool(self.taken) or super().has_pending_requests()
 
 
 class RedisItemPipeline:
@@ -178,7 +219,11 @@ class RedisItemPipeline:
         server = redis.Redis.from_url(crawler.settings.get("REDIS_URL"))
         return cls(server, keys(prefix)["items"], crawler.stats)
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
+        # Back-pressure: while the writer is behind, this process waits instead of filling
+        # Redis's memory with pages (the reactor keeps running, heartbeats included).
+        while self.server.llen(self.key) >= MAX_QUEUED_ITEMS:
+            await asyncio.sleep(0.5)
         self.server.rpush(self.key, encode(dict(item)))
         self.stats.inc_value("pages_queued")
         return item
@@ -196,11 +241,13 @@ class DistributedNewsSpider(NewsSpider):
             self.validators = validators
         self.sources_by_name = {s.name: s for s in self.sources}
         self.server = redis.Redis.from_url(redis_url)
+        self.prefix = prefix
         self.keys = keys(prefix)
         self.worker_id = worker_id
         self.state = "busy"
         self.idle_checks = 0
         self.heartbeat = None
+        self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -212,14 +259,43 @@ class DistributedNewsSpider(NewsSpider):
     def opened(self, spider=None):
         from twisted.internet import task
 
+        self.ttl = self.crawler.settings.getint("CORPUS_HEARTBEAT_TTL", HEARTBEAT_TTL)
         self.server.sadd(self.keys["joined"], self.worker_id)
         self.set_state("busy")
-        self.heartbeat = task.LoopingCall(lambda: self.set_state(self.state))
+        self.heartbeat = task.LoopingCall(self.beat)
         self.heartbeat.start(HEARTBEAT_SECONDS, now=False)
 
     def set_state(self, state: str) -> None:
         self.state = state
-        self.server.set(self.keys["worker"] + self.worker_id, state, ex=HEARTBEAT_TTL)
+        self.server.set(self.keys["worker"] + self.worker_id, state, ex=self.ttl)
+
+    def job_over(self) -> bool:
+        """The coordinator asked to stop (SIGTERM), or the job is gone (its coordinator died)."""
+        job = self.server.get(JOB_KEY)
+        return bool(self.server.exists(self.keys["stop"])) or not job or json.loads(job).get("prefix") != self.prefix
+
+    def beat(self) -> None:
+        # An exception would end the LoopingCall for good, and the process would look dead.
+        try:
+            self.set_state(self.state)
+            if self.state == "idle":
+                self.take(self.crawler.settings.getint("CONCURRENT_REQUESTS"))
+            if self.job_over() and not self.stopping:
+                self.stopping = True
+                self.logger.warning("the coordinator stopped the job: stopping")
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="shutdown"))
+        except redis.RedisError as exc:
+            self.logger.warning("heartbeat failed: %s", exc)
+
+    def take(self, n: int) -> None:
+        """Scrapy looks at an idle spider's scheduler every 5 s: hand the engine up to `n`
+        requests another process has just queued, now (engine.crawl wakes it)."""
+        for _ in range(n):
+            request = self.shared_queue.pop()
+            if request is None:
+                return
+            request.meta[SharedScheduler.TAKEN] = True
+            self.crawler.engine.crawl(request)
 
     def others_busy(self) -> bool:
         if self.server.zcard(self.keys["requests"]):
@@ -229,8 +305,14 @@ class DistributedNewsSpider(NewsSpider):
         return any(state == b"busy" for state in states)
 
     def idle(self, spider=None):
-        self.set_state("idle")
-        if self.others_busy():
+        try:
+            self.set_state("idle")
+            if self.job_over():
+                return
+            busy = self.others_busy()
+        except redis.RedisError as exc:
+            raise DontCloseSpider(f"Redis unreachable ({exc}): not stopping on a guess") from None
+        if busy:
             self.idle_checks = 0
             raise DontCloseSpider("other crawler processes still have work")
         self.idle_checks += 1
@@ -251,7 +333,8 @@ class DistributedNewsSpider(NewsSpider):
         if self.new_validators:
             self.server.hset(self.keys["validators"],
                              mapping={url: json.dumps(v) for url, v in self.new_validators.items()})
-        self.server.delete(self.keys["worker"] + self.worker_id)
+        # The heartbeat key stays until run_worker has written the final stats: the coordinator
+        # waits for it.
 
 
 # --- a crawler process ---------------------------------------------------------------------
@@ -283,7 +366,10 @@ def run_worker(redis_url: str, worker_id: str | None = None, wait: float = 60.0)
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     merged = Settings()
     merged.setmodule(crawler_settings, priority="project")
-    merged.update(job["settings"], priority="cmdline")
+    ignored = sorted(set(job["settings"]) - JOB_SETTINGS)
+    if ignored:
+        log.warning("ignoring settings the job may not set: %s", ", ".join(ignored))
+    merged.update({k: v for k, v in job["settings"].items() if k in JOB_SETTINGS}, priority="cmdline")
     merged.update(distributed_settings(prefix, redis_url), priority="cmdline")
     merged.set("ITEM_PIPELINES", {**crawler_settings.ITEM_PIPELINES, "crawler.distributed.RedisItemPipeline": 900},
                priority="cmdline")
@@ -293,20 +379,26 @@ def run_worker(redis_url: str, worker_id: str | None = None, wait: float = 60.0)
                   refresh=job.get("refresh", False), validators=job.get("validators"), redis_url=redis_url, prefix=prefix, worker_id=worker_id)
     process.start()
     stats = crawler.stats.get_stats()
+    # Stats first, then the heartbeat goes: the coordinator reads stats once no heartbeat is left.
     server.hset(keys(prefix)["stats"], worker_id, json.dumps(stats, default=str))
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    server.delete(keys(prefix)["worker"] + worker_id)
+    # Stopped on request ("shutdown") is a clean end too; the run's status says which it was.
+    return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="One crawler process of a distributed crawl.")
-    parser.add_argument("redis_url")
+    parser.add_argument("redis_url", nargs="?", default=os.environ.get("CORPUS_REDIS_URL"),
+                        help="default: $CORPUS_REDIS_URL (keeps a password out of the process list)")
     parser.add_argument("--worker-id")
     parser.add_argument("--wait", type=float, default=60.0)
     args = parser.parse_args(argv)
+    if not args.redis_url:
+        parser.error("no Redis URL (argument or CORPUS_REDIS_URL)")
     try:
         return run_worker(args.redis_url, args.worker_id, args.wait)
     except (JobMissing, redis.RedisError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -29,6 +29,7 @@ from corpus.cli import cli
 from corpus.crawl import CrawlConfigError, run_crawl
 from corpus.distributed import merge_stats, namespace
 from corpus.store import open_db
+from test_crawl_resume import count_documents
 
 from conftest import free_port
 
@@ -222,8 +223,8 @@ def test_the_worker_unit_runs_the_crawl_worker_command():
     root = Path(__file__).resolve().parent.parent
     unit = (root / "deploy" / "corpus-crawl-worker.service").read_text("utf-8")
     exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
-    assert exec_start.split("=", 1)[1].split()[1:3] == ["crawl-worker", "${CORPUS_REDIS_URL}"]
-    assert "Restart=always" in unit and "CORPUS_CONTACT=" in unit
+    assert exec_start.split("=", 1)[1].split()[1:] == ["crawl-worker", "--wait", "3600"]
+    assert "Restart=always" in unit and "CORPUS_CONTACT=" in unit and "CORPUS_REDIS_URL=" in unit
     assert "deploy/corpus-crawl-worker.service" in (root / "README.md").read_text("utf-8")
 
 
@@ -246,12 +247,13 @@ def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_c
     pages_total = 60
     script = ("import sys; from crawler.sample_site.mirror import mirror_sources; from corpus.crawl import run_crawl; "
               "r = run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, distributed=sys.argv[3], "
-              "workers=2, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2}); print(r.status)")
+              "workers=2, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2, 'CORPUS_HEARTBEAT_TTL': 8}); "
+              "print(r.status)")
     with serve_mirror(pages=pages_total, delay=0.15) as (base, mirror):
         coordinator = subprocess.Popen([sys.executable, "-c", script, str(path), base, fresh_redis],
                                        stdout=subprocess.PIPE, text=True)
         deadline = time.time() + 90
-        while not path.exists() or open_db(path)["documents"].count < 5:
+        while count_documents(path) < 5:
             assert time.time() < deadline and coordinator.poll() is None, "the crawl did not get going"
             time.sleep(0.2)
         workers = _children(coordinator.pid)
@@ -271,3 +273,37 @@ def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_c
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [r["status"] for r in db.query("SELECT status FROM crawl_runs ORDER BY id")] == \
         ["failed (killed by signal 9)", "ok"]
+
+
+def test_sigterm_stops_every_crawler_process_and_the_writer_keeps_what_they_fetched(tmp_path, fresh_redis):
+    """`systemctl stop` on the coordinator: the stop goes to the crawler processes through
+    Redis (it would reach those on other machines the same way), the pages already fetched are
+    stored, the run is recorded as interrupted, and the next run completes."""
+    path = tmp_path / "corpus.db"
+    pages_total = 80
+    script = ("import sys; from crawler.sample_site.mirror import mirror_sources; from corpus.crawl import run_crawl; "
+              "r = run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, distributed=sys.argv[3], "
+              "workers=1, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2}); print(r.status, r.exit_code)")
+    with serve_mirror(pages=pages_total, delay=0.2) as (base, mirror):
+        coordinator = subprocess.Popen([sys.executable, "-c", script, str(path), base, fresh_redis],
+                                       stdout=subprocess.PIPE, text=True)
+        # A process "on another machine": the SIGTERM does not reach it, only the stop in Redis.
+        remote = subprocess.Popen([sys.executable, "-m", "corpus.cli", "crawl-worker", "--wait", "60"],
+                                  env={**os.environ, "CORPUS_REDIS_URL": fresh_redis})
+        deadline = time.time() + 90
+        while count_documents(path) < 5:
+            assert time.time() < deadline and coordinator.poll() is None, "the crawl did not get going"
+            time.sleep(0.2)
+        coordinator.send_signal(signal.SIGTERM)
+        out, _ = coordinator.communicate(timeout=120)
+        assert out.split() == ["interrupted", "(shutdown)", "1"], out
+        assert remote.wait(30) == 0
+        stored, rejected = stored_and_rejected(path)
+        assert len(stored) == len(set(stored)) and 5 <= len(stored) + len(rejected) < pages_total
+        assert list(redis.Redis.from_url(fresh_redis).scan_iter()) == []
+
+        again = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
+    assert again.status == "ok", again
+    stored, rejected = stored_and_rejected(path)
+    assert len(stored) == len(set(stored))
+    assert set(stored) | set(rejected) == {canonicalize(base + mirror.url(i)) for i in range(pages_total)}

@@ -249,10 +249,11 @@ class NewsSpider(scrapy.Spider):
             return
         url = response.urljoin(url)
         day = _date_prefix(date)
-        if not self.claim(canonicalize(url)):
-            return
         if self.since and day and day < self.since:
             self._count(response.meta["source"], "skipped_old")
+            return
+        # After the date check: a URL skipped as old here may still come with a newer date elsewhere.
+        if not self.claim(canonicalize(url)):
             return
         yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
                              meta={"source": response.meta["source"], "article": True})
