@@ -132,6 +132,20 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("documents", ["source"], False),
     ("documents", ["lang"], False),
     ("documents", ["published"], False),
+    # Serving (metadata.yml): a table page filtered by language or outlet reads its newest rows
+    # in index order (sorted by published), and its facets (source, lang, stage, is_case_report)
+    # from the same index without touching the rows; unfiltered facets scan these indexes too.
+    ("documents", ["lang", "published", "source", "stage", "is_case_report"], False),
+    ("documents", ["source", "published", "lang", "stage", "is_case_report"], False),
+    ("documents", ["stage", "published"], False),
+    ("documents", ["is_case_report", "published"], False),
+    # The same for cases (sorted by last_published; facets region, year, stage).
+    ("cases", ["last_published"], False),
+    ("cases", ["region", "last_published", "year", "stage"], False),
+    ("cases", ["year", "last_published", "region", "stage"], False),
+    ("cases", ["stage", "last_published", "region", "year"], False),
+    # Covers the canned query cases_per_year and the dashboard's cases per year and stage.
+    ("cases", ["year", "stage", "country", "n_documents"], False),
     ("mentions", ["document_id"], False),
     ("mentions", ["kind", "value"], False),
     ("case_documents", ["case_id"], False),

@@ -6,6 +6,8 @@
   metadata.yml, so the page and the JSON API show the same rows.
 - The report page, /corpus/documents/<id>: headline, outlet, date, source link, its case, and
   the text in paragraphs (templates/row-corpus-documents.html).
+- On table pages, links that add the facets a table lists under `more_facets` in metadata.yml
+  (templates/_facet_results.html): array facets read every row, so they are not on by default.
 - In canned-query results, case and document ids link to their pages, and the search snippet's
   [matched words] are highlighted. Values are escaped before any markup is added.
 - /-/corpus.css: a few styles (column descriptions in a compact scrolling box).
@@ -18,7 +20,7 @@ import re
 import sqlite3
 
 from datasette import hookimpl
-from datasette.utils import tilde_encode, urlsafe_components
+from datasette.utils import path_with_added_args, tilde_encode, urlsafe_components
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -126,8 +128,25 @@ async def report_page(datasette, db, document_id: str) -> dict | None:
 PAGES = {"cases": ("case_page", case_page), "documents": ("report_page", report_page)}
 
 
+def more_facets(datasette, database: str, table: str, request) -> list[dict]:
+    """Links that add the facets a table lists under `more_facets` in metadata.yml (those not
+    shown by default because they read every row, such as array facets), keeping the page's
+    filters and facets; facets already on the page are left out."""
+    links = []
+    for spec in datasette.table_metadata(database, table).get("more_facets") or []:
+        kind, column = next(iter(spec.items())) if isinstance(spec, dict) else ("column", spec)
+        param = "_facet" if kind == "column" else f"_facet_{kind}"
+        if column in request.args.getlist(param):
+            continue
+        links.append({"label": column if kind == "column" else f"{column} ({kind})",
+                      "href": datasette.urls.path(path_with_added_args(request, {param: column}))})
+    return links
+
+
 @hookimpl
 def extra_template_vars(view_name, table, database, request, datasette):
+    if view_name == "table" and database == DATABASE and table and request is not None:
+        return {"more_facets": more_facets(datasette, database, table, request)}
     if view_name != "row" or table not in PAGES or database != DATABASE or request is None:
         return {}
     name, load = PAGES[table]

@@ -119,7 +119,9 @@ def test_metadata_has_license_source_facets_and_documented_queries():
     corpus = metadata["databases"]["corpus"]
     facets = corpus["tables"]["cases"]["facets"]
     assert {"region", "year", "stage"} <= {f for f in facets if isinstance(f, str)}
-    assert {"articles", "outlets", "languages"} <= {f["array"] for f in facets if isinstance(f, dict)}
+    # Array facets read every row: one click away (more_facets), not on by default.
+    more = corpus["tables"]["cases"]["more_facets"]
+    assert {"articles", "outlets", "languages"} <= {f["array"] for f in more if isinstance(f, dict)}
     assert corpus["tables"]["raw_pages"]["hidden"] is True
     for name, query in corpus["queries"].items():
         assert query.get("title") and query.get("description"), name
@@ -327,7 +329,11 @@ def test_report_page_shows_the_text_and_links_the_case(client, mall_case):
 
 def test_facets_are_on_by_default(client):
     data = client.get("/corpus/cases.json").json()
-    assert {"region", "articles", "year", "outlets", "languages", "stage"} <= set(data["facet_results"])
+    assert {"region", "year", "stage"} <= set(data["facet_results"])
+    html = client.get("/corpus/cases").text
+    assert 'class="more-facets"' in html and "_facet_array=articles" in html
+    more = client.get("/corpus/cases.json?_facet_array=articles&_facet_array=outlets&_facet_array=languages").json()
+    assert {"region", "articles", "year", "outlets", "languages", "stage"} <= set(more["facet_results"])
     regions = {f["value"]: f["count"] for f in data["facet_results"]["region"]["results"]}
     assert regions["Almaty"] >= 2
     narrowed = client.get("/corpus/cases.json?region=Almaty").json()
