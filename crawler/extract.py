@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import trafilatura
 from htmldate import find_date
@@ -26,7 +26,6 @@ class Article:
     modified: str | None = None
     author: str | None = None
     section: str | None = None
-    metadata_sources: list[str] = field(default_factory=list)
 
 
 def _jsonld_articles(tree) -> list[dict]:
@@ -95,11 +94,8 @@ def extract_article(html: str, url: str) -> Article:
         tree = lxml_html.fromstring(html)
     except (ValueError, lxml_html.etree.ParserError):
         return Article(url=url, canonical_url=canonicalize(url))
-    sources = []
     ld = _jsonld_articles(tree)
     art = ld[0] if ld else {}
-    if art:
-        sources.append("json-ld")
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     canonical_url = canonicalize(canonical[0]) if canonical and canonical[0].startswith("http") else canonicalize(url)
 
@@ -121,9 +117,7 @@ def extract_article(html: str, url: str) -> Article:
     if not title:
         title = (tree.findtext(".//title") or "").strip() or None
     published = art.get("datePublished") or _meta(tree, "article:published_time", "datePublished", "pubdate")
-    if published:
-        sources.append("meta-date")
-    else:
+    if not published:
         # Legacy pages print the date beside the title; take the first dd.mm.yyyy there,
         # else let htmldate look through the page (URL, time elements, text patterns).
         date_nodes = tree.xpath('//*[contains(@class, "date") or self::time]//text()')
@@ -139,5 +133,4 @@ def extract_article(html: str, url: str) -> Article:
         modified=_iso(art.get("dateModified") or _meta(tree, "article:modified_time")),
         author=_person(art.get("author")) or _meta(tree, "author", "article:author"),
         section=art.get("articleSection") or _meta(tree, "article:section") or None,
-        metadata_sources=sources,
     )
