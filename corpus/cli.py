@@ -131,9 +131,13 @@ def crawl_worker(redis_url, wait, worker_id):
 
     Example: corpus crawl-worker redis://127.0.0.1:6379/0
     """
-    from crawler.distributed import main
+    from crawler.distributed import WorkerError, run_worker
 
-    sys.exit(main([redis_url, "--wait", str(wait), *(["--worker-id", worker_id] if worker_id else [])]))
+    try:
+        code = run_worker(redis_url, worker_id, wait)
+    except WorkerError as exc:
+        raise Fail(str(exc)) from None
+    sys.exit(code)
 
 
 def _is_date(value: str) -> bool:
@@ -146,7 +150,7 @@ def _is_date(value: str) -> bool:
 
 
 def _report_crawl(result) -> None:
-    click.echo(f"run {result.run_id}: {result.status}: {result.fetched} responses, "
+    click.echo(f"run {result.run_id}: {result.status}: {result.pages_fetched} responses, "
                f"{result.stored} documents stored, {result.unchanged} unchanged, "
                f"{result.rejected} pages rejected, {result.errors} errors", err=True)
     if getattr(result, "resumed", False):

@@ -1,8 +1,13 @@
 """The crawl stage: run the registry-driven spider into corpus.db, one `crawl_runs` row a run.
 
-The crawl runs in a child process (`python -m corpus.crawl JOBFILE`): Twisted's reactor
-cannot be restarted, and a child keeps each run's Scrapy state (and memory) apart from the
-caller's.
+`run_crawl` builds one `CrawlJob` (crawler/job.py) and hands it to a runner, which returns
+the crawl's stats:
+
+- `LocalRunner`: one child process (`python -m crawler.job JOBFILE`) whose item pipelines
+  store the pages (corpus/storage.py). Twisted's reactor cannot be restarted, and a child
+  keeps each run's Scrapy state (and memory) apart from the caller's.
+- `DistributedRunner` (corpus/distributed.py): crawler processes on a shared Redis frontier,
+  this process the one writer.
 
 What the application hands the crawl, and takes back:
 
@@ -10,9 +15,9 @@ What the application hands the crawl, and takes back:
 - the validators (ETag, Last-Modified) of feeds and sitemaps, for conditional requests; the
   new ones are saved only for sources that finished without errors, so a failed run never
   hides its articles behind a 304 next time;
-- a job directory beside the database (`corpus.db.crawl-job/`): the crawl frontier, which
-  survives SIGKILL (crawler/frontier.py). The next run with the same sources and options
-  resumes it; a clean finish removes it.
+- a job directory beside the database (`corpus.db.crawl-job/`): the crawl frontier of a local
+  run, which survives SIGKILL (crawler/frontier.py). The next run with the same sources and
+  options resumes it; a clean finish removes it.
 
 A lock file beside the database (`corpus.db.crawl.lock`, an flock that the child inherits)
 keeps two crawls from overlapping; it names the parent and child process ids.
@@ -24,7 +29,6 @@ import fcntl
 import json
 import logging
 import os
-import pickle
 import shutil
 import signal
 import subprocess
@@ -32,19 +36,18 @@ import sys
 import tempfile
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Iterator
-from urllib.parse import urlsplit
+from typing import IO, Iterator, Protocol
 
+from crawler import settings as crawler_settings, stats as crawl_stats
+from crawler.job import CrawlJob
 from crawler.sources import Source
 from crawler.urls import canonicalize
 
 from corpus.store import StoreError, now, open_db, to_json
 
 EXIT_OK, EXIT_SOURCE_ERRORS, EXIT_CONFIG = 0, 1, 2
-COUNTS = ("pages", "stored", "updated", "unchanged", "rejected", "errors", "refused", "not_modified",
-          "skipped", "skipped_old")
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class CrawlResult:
     run_id: int
     status: str
     exit_code: int
-    fetched: int
+    pages_fetched: int
     stored: int
     unchanged: int
     rejected: int
@@ -72,7 +75,21 @@ class CrawlResult:
     resumed: bool = False
     error_messages: dict[str, list[str]] = field(default_factory=dict)
     elapsed: float = 0.0  # seconds the spider ran (Scrapy's elapsed_time_seconds)
-    workers: dict[str, int] = field(default_factory=dict)  # distributed: responses per crawler process
+    workers: dict[str, int] = field(default_factory=dict)  # distributed: pages fetched per crawler process
+
+
+@dataclass
+class JobOutcome:
+    stats: dict       # the crawl's Scrapy stats (crawler/stats.py), added up over its processes
+    returncode: int   # non-zero when a crawler process failed, was killed or vanished
+
+
+class Runner(Protocol):
+    def run(self, job: CrawlJob) -> JobOutcome:
+        """Run the job to its end (or until stopped)."""
+
+    def stop(self) -> None:
+        """Ask every crawler process to stop gracefully (on SIGTERM); `run` then returns."""
 
 
 def job_dir(db_path: str | Path) -> Path:
@@ -86,8 +103,25 @@ def lock_path(db_path: str | Path) -> Path:
     return db_path.with_name(db_path.name + ".crawl.lock")
 
 
+class CrawlLock:
+    """The held lock: its file names who holds it (`note` adds to that)."""
+
+    def __init__(self, handle: IO[str]):
+        self.handle, self.info = handle, {}
+
+    def fileno(self) -> int:
+        return self.handle.fileno()
+
+    def note(self, **info) -> None:
+        self.info.update(info)
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(json.dumps(self.info))
+        self.handle.flush()
+
+
 @contextmanager
-def crawl_lock(db_path: Path) -> Iterator[IO[str]]:
+def crawl_lock(db_path: Path) -> Iterator[CrawlLock]:
     """An exclusive, non-blocking lock beside the database; released even on a crash."""
     path = lock_path(db_path)
     handle = open(path, "a+")
@@ -98,38 +132,62 @@ def crawl_lock(db_path: Path) -> Iterator[IO[str]]:
             handle.seek(0)
             holder = handle.read().strip()
             raise CrawlLocked(f"another crawl is running on {db_path} (lock {path}: {holder or 'no pid'})") from None
-        _write_lock(handle, {"pid": os.getpid()})
-        yield handle
+        lock = CrawlLock(handle)
+        lock.note(pid=os.getpid())
+        yield lock
     finally:
         handle.close()
 
 
-def _write_lock(handle: IO[str], info: dict) -> None:
-    handle.seek(0)
-    handle.truncate()
-    handle.write(json.dumps(info))
-    handle.flush()
+class LocalRunner:
+    """Runs a job in one child process (`python -m crawler.job`) that stores what it finds."""
+
+    def __init__(self, db_path: Path, run_id: int, lock: CrawlLock):
+        self.db_path, self.run_id, self.lock = db_path, run_id, lock
+        self.child: subprocess.Popen | None = None
+
+    def run(self, job: CrawlJob) -> JobOutcome:
+        with tempfile.TemporaryDirectory(prefix="corpus-crawl-") as tmp:
+            stats_path = Path(tmp, "stats.json")
+            job = replace(job, stats_path=str(stats_path), settings={
+                **job.settings,
+                "CORPUS_DB": str(self.db_path),
+                "CORPUS_RUN_ID": self.run_id,
+                "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "corpus.storage.StorePipeline": 900},
+                "JOBDIR": str(job_dir(self.db_path)),
+            })
+            job_file = Path(tmp, "job.json")
+            job_file.write_text(job.to_json(), "utf-8")
+            self.child = subprocess.Popen([sys.executable, "-m", "crawler.job", str(job_file)],
+                                          pass_fds=[self.lock.fileno()])
+            self.lock.note(child=self.child.pid)
+            returncode = self.child.wait()
+            stats = json.loads(stats_path.read_text("utf-8")) if stats_path.exists() else {}
+        return JobOutcome(stats, returncode)
+
+    def stop(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.child.send_signal(signal.SIGTERM)
 
 
-def _run_scrapy(settings: dict, spider_kwargs: dict, stats_path: str) -> None:
-    """Child process body: one Scrapy crawl, its stats written to `stats_path` as JSON."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
+@contextmanager
+def _forwarding_signals(runner: Runner) -> Iterator[None]:
+    """While the crawl runs, record how it ends whatever signal this process gets.
 
-    from crawler import settings as crawler_settings
-    from crawler.spiders.news import NewsSpider
-
-    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
-    # trafilatura warns about every page it finds no main text in: the pipeline reports those.
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    merged = Settings()
-    merged.setmodule(crawler_settings, priority="project")
-    merged.update(settings, priority="cmdline")
-    process = CrawlerProcess(merged)
-    crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, **spider_kwargs)
-    process.start()
-    Path(stats_path).write_text(json.dumps(crawler.stats.get_stats(), default=str))
+    A SIGTERM here stops the runner's crawler processes gracefully (Scrapy keeps its
+    frontier), so `systemctl stop` is an orderly interruption. A SIGINT is ignored: Ctrl-C in
+    a terminal reaches the children directly, and a second one would force Scrapy to stop uncleanly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = (signal.signal(signal.SIGTERM, lambda signum, frame: runner.stop()),
+                signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def _seen(db) -> list[str]:
@@ -140,8 +198,11 @@ def _seen(db) -> list[str]:
     return sorted({canonicalize(r[0]) for r in rows if r[0]})
 
 
-def _job_config(sources: list[Source], since: str | None, refresh: bool, sample: bool) -> dict:
-    return {"sources": [[s.name, s.base_url] for s in sources], "since": since, "refresh": refresh, "sample": sample}
+def _validators(db, sources: list[Source]) -> dict[str, dict]:
+    names = [s.name for s in sources]
+    return {r["url"]: {"etag": r["etag"], "last_modified": r["last_modified"]} for r in db.query(
+        f"SELECT url, etag, last_modified FROM http_validators WHERE source IN ({', '.join('?' * len(names))})",
+        names)}
 
 
 def _prepare_job(job: Path, config: dict) -> bool:
@@ -161,31 +222,15 @@ def _prepare_job(job: Path, config: dict) -> bool:
     return False
 
 
-@contextmanager
-def _forwarding_signals(children: list[subprocess.Popen], stop: threading.Event | None = None) -> Iterator[None]:
-    """While the crawl's child processes run, record how they end whatever signal this process gets.
-
-    A SIGTERM here is passed on to the children (Scrapy then stops gracefully and keeps its
-    frontier), so `systemctl stop` is an orderly interruption. A SIGINT is not: Ctrl-C in a
-    terminal reaches the children directly, and a second one would force Scrapy to stop uncleanly.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def forward(signum, frame):
-        if stop is not None:
-            stop.set()
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-
-    previous = signal.signal(signal.SIGTERM, forward), signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
+def _contact(extra_settings: dict, sample: bool) -> str:
+    contact = extra_settings.get("CORPUS_CONTACT") or os.environ.get("CORPUS_CONTACT")
+    if sample and not contact:
+        contact = "local test crawl"
+    if not contact:
+        raise CrawlConfigError(
+            "set CORPUS_CONTACT (an e-mail address or URL where site owners can reach you) before crawling "
+            "real outlets: it goes into the User-Agent")
+    return contact
 
 
 def run_crawl(
@@ -208,16 +253,9 @@ def run_crawl(
     `workers` crawler processes here (and any `corpus crawl-worker` elsewhere), and this
     process stores what they find (corpus/distributed.py).
     """
-    from crawler import settings as crawler_settings
-
     extra_settings = dict(extra_settings or {})
-    contact = extra_settings.get("CORPUS_CONTACT") or os.environ.get("CORPUS_CONTACT")
-    if sample and not contact:
-        contact = "local test crawl"
-    if not contact:
-        raise CrawlConfigError(
-            "set CORPUS_CONTACT (an e-mail address or URL where site owners can reach you) before crawling "
-            "real outlets: it goes into the User-Agent")
+    job = CrawlJob(sources, since=since, refresh=refresh, sample=sample, settings={
+        "LOG_LEVEL": log_level, "CORPUS_CONTACT": _contact(extra_settings, sample), **extra_settings})
     db_path = Path(db_path)
     db = open_db(db_path)
     with crawl_lock(db_path) as lock:
@@ -229,112 +267,70 @@ def run_crawl(
                 db["sources"].upsert(
                     {"name": src.name, "title": src.title, "base_url": src.base_url,
                      "languages": ",".join(src.languages), "country": src.country}, pk="name")
-            job = job_dir(db_path)
             # A distributed crawl's frontier is in Redis, not in a job directory.
-            resumed = False if distributed else _prepare_job(job, _job_config(sources, since, refresh, sample))
+            resumed = False if distributed else _prepare_job(job_dir(db_path), job.identity())
             run_id = db["crawl_runs"].insert(
                 {"started": now(), "status": "running", "sources": ",".join(s.name for s in sources),
                  "resumed": int(resumed)}).last_pk
-        seen = _seen(db)
-        names = [s.name for s in sources]
-        validators = {r["url"]: {"etag": r["etag"], "last_modified": r["last_modified"]} for r in db.query(
-            f"SELECT url, etag, last_modified FROM http_validators WHERE source IN ({', '.join('?' * len(names))})",
-            names)}
+        if not refresh:
+            job.seen, job.validators = _seen(db), _validators(db, sources)
         db.conn.close()
+        lock.note(run_id=run_id, db=str(db_path))
 
-        with tempfile.TemporaryDirectory(prefix="corpus-crawl-") as tmp:
-            seen_file = Path(tmp, "seen.txt")
-            seen_file.write_text("\n".join(seen), "utf-8")
-            validators_file = Path(tmp, "validators.json")
-            validators_file.write_text(json.dumps(validators), "utf-8")
-            validators_out = Path(tmp, "validators-out.json")
-            stats_path = Path(tmp, "stats.json")
-            private = sorted({f"{urlsplit(s.base_url).hostname}:{urlsplit(s.base_url).port or 80}"
-                              for s in sources}) if sample else []
-            settings = {
-                "LOG_LEVEL": log_level,
-                "CORPUS_DB": str(db_path),
-                "CORPUS_RUN_ID": run_id,
-                "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "corpus.storage.StorePipeline": 900},
-                "JOBDIR": str(job),
-                "CORPUS_ALLOWED_PRIVATE": private,
-                **({"CORPUS_CONTACT": contact} if contact else {}),
-                **(crawler_settings.SAMPLE_OVERRIDES if sample else {}),
-                **extra_settings,
-            }
-            spider_kwargs = {"sources": sources, "seen_file": str(seen_file), "since": since, "refresh": refresh,
-                             "validators_file": str(validators_file), "validators_out": str(validators_out)}
-            children: list[subprocess.Popen] = []
-            if distributed:
-                from crawler.distributed import redact
+        runner: Runner
+        if distributed:
+            from corpus.distributed import DistributedRunner
 
-                from corpus.distributed import DistributedError, coordinate
-
-                shared = {k: v for k, v in settings.items()
-                          if k not in ("CORPUS_DB", "CORPUS_RUN_ID", "ITEM_PIPELINES", "JOBDIR")}
-                _write_lock(lock, {"pid": os.getpid(), "run_id": run_id, "db": str(db_path),
-                                   "redis": redact(distributed)})
-                writer_db = open_db(db_path)
-                writer_db.execute("PRAGMA synchronous = NORMAL")
-                stop = threading.Event()
-                try:
-                    with _forwarding_signals(children, stop):
-                        stats, new_validators, returncode = coordinate(
-                            writer_db, db_path, run_id, distributed, workers, shared, sources, since, refresh,
-                            seen, validators, children, stop)
-                except DistributedError as exc:
-                    with writer_db.conn:
-                        writer_db["crawl_runs"].update(run_id, {"finished": now(), "status": "failed",
-                                                                "exit_code": EXIT_CONFIG,
-                                                                "error_log": to_json({"messages": {"": [str(exc)]}})})
-                    raise CrawlConfigError(str(exc)) from None
-                finally:
-                    writer_db.conn.close()
-            else:
-                job_file = Path(tmp, "job.pickle")
-                job_file.write_bytes(pickle.dumps((settings, spider_kwargs, str(stats_path))))
-                children.append(subprocess.Popen([sys.executable, "-m", "corpus.crawl", str(job_file)],
-                                                 pass_fds=[lock.fileno()]))
-                _write_lock(lock, {"pid": os.getpid(), "child": children[0].pid, "run_id": run_id,
-                                   "db": str(db_path)})
-                with _forwarding_signals(children):
-                    returncode = children[0].wait()
-                stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-                new_validators = json.loads(validators_out.read_text()) if validators_out.exists() else {}
-
-        result = _result(run_id, sources, stats, returncode, resumed)
-        if result.status in ("ok", "finished with errors"):
-            shutil.rmtree(job, ignore_errors=True)
-        db = open_db(db_path)
-        with db.conn:
-            clean = {name for name, c in result.per_source.items() if not c["errors"]}
-            if result.status in ("ok", "finished with errors"):
-                for url, v in new_validators.items():
-                    if v.get("source") in clean:
-                        db["http_validators"].upsert({"url": url, **v, "updated_at": now()}, pk="url")
-            db["crawl_runs"].update(run_id, {
-                "finished": now(), "status": result.status, "exit_code": result.exit_code,
-                "pages_fetched": result.fetched, "documents_stored": result.stored,
-                "pages_rejected": result.rejected, "errors": result.errors,
-                "source_counts": to_json(result.per_source),
-                "workers": to_json(result.workers) if result.workers else None,
-                "error_log": to_json({"messages": result.error_messages,
-                                      **{k: v for k, v in stats.items()
-                                         if ("error" in k.lower() or "exception" in k) and "/error_messages" not in k
-                                         and not k.startswith("source/")}}),
-            })
-        db.conn.close()
+            runner = DistributedRunner(db_path, run_id, distributed, workers, lock)
+        else:
+            runner = LocalRunner(db_path, run_id, lock)
+        try:
+            with _forwarding_signals(runner):
+                outcome = runner.run(job)
+        except CrawlConfigError as exc:
+            _record_failure(db_path, run_id, str(exc))
+            raise
+        result = _result(run_id, sources, outcome, resumed)
+        _record(db_path, result, outcome.stats)
     return result
 
 
-def _result(run_id: int, sources: list[Source], stats: dict, returncode: int, resumed: bool) -> CrawlResult:
-    per_source = {src.name: {key: int(stats.get(f"source/{src.name}/{key}", 0)) for key in COUNTS}
-                  for src in sources}
-    # Per source, and the writer's of a distributed crawl.
-    messages = {key.split("/")[1]: value for key, value in stats.items()
-                if key.startswith("source/") and key.endswith("/error_messages") and value}
-    errors = int(stats.get("source_errors", 0)) + int(stats.get("log_count/ERROR", 0))
-    reason = stats.get("finish_reason")
+def _record_failure(db_path: Path, run_id: int, message: str) -> None:
+    db = open_db(db_path)
+    with db.conn:
+        db["crawl_runs"].update(run_id, {"finished": now(), "status": "failed", "exit_code": EXIT_CONFIG,
+                                         "error_log": to_json({"messages": {"": [message]}})})
+    db.conn.close()
+
+
+def _record(db_path: Path, result: CrawlResult, stats: dict) -> None:
+    """The run's end: its counts, the new validators of the sources that had no errors, and
+    (after a finished run) no frontier left to resume."""
+    finished = result.status in ("ok", "finished with errors")
+    if finished:
+        shutil.rmtree(job_dir(db_path), ignore_errors=True)
+    db = open_db(db_path)
+    with db.conn:
+        if finished:
+            clean = {name for name, c in result.per_source.items() if not c["errors"]}
+            for url, v in (stats.get(crawl_stats.NEW_VALIDATORS) or {}).items():
+                if v.get("source") in clean:
+                    db["http_validators"].upsert({"url": url, **v, "updated_at": now()}, pk="url")
+        db["crawl_runs"].update(result.run_id, {
+            "finished": now(), "status": result.status, "exit_code": result.exit_code,
+            "pages_fetched": result.pages_fetched, "documents_stored": result.stored,
+            "pages_rejected": result.rejected, "errors": result.errors,
+            "source_counts": to_json(result.per_source),
+            "workers": to_json(result.workers) if result.workers else None,
+            "error_log": to_json({"messages": result.error_messages, **crawl_stats.error_details(stats)}),
+        })
+    db.conn.close()
+
+
+def _result(run_id: int, sources: list[Source], outcome: JobOutcome, resumed: bool) -> CrawlResult:
+    stats, returncode = outcome.stats, outcome.returncode
+    errors = crawl_stats.error_count(stats)
+    reason = stats.get(crawl_stats.FINISH_REASON)
     if returncode != 0 or not stats:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         status, code = f"failed ({how})", EXIT_SOURCE_ERRORS
@@ -346,14 +342,10 @@ def _result(run_id: int, sources: list[Source], stats: dict, returncode: int, re
     else:
         status, code = "ok", EXIT_OK
     return CrawlResult(
-        run_id=run_id, status=status, exit_code=code,
-        fetched=int(stats.get("response_received_count", 0)),
-        stored=int(stats.get("pages_stored", 0)), unchanged=int(stats.get("pages_unchanged", 0)),
-        rejected=int(stats.get("pages_rejected", 0)), errors=errors, per_source=per_source,
-        updated=int(stats.get("pages_updated", 0)), resumed=resumed, error_messages=messages,
-        elapsed=float(stats.get("elapsed_time_seconds", 0.0)), workers=stats.get("workers") or {},
+        run_id=run_id, status=status, exit_code=code, pages_fetched=crawl_stats.pages_fetched(stats),
+        stored=crawl_stats.outcome_total(stats, "stored"), unchanged=crawl_stats.outcome_total(stats, "unchanged"),
+        rejected=crawl_stats.outcome_total(stats, "rejected"), updated=crawl_stats.outcome_total(stats, "updated"),
+        errors=errors, per_source=crawl_stats.per_source(stats, [s.name for s in sources]), resumed=resumed,
+        error_messages=crawl_stats.error_messages(stats),
+        elapsed=float(stats.get(crawl_stats.ELAPSED, 0.0)), workers=stats.get(crawl_stats.WORKERS) or {},
     )
-
-
-if __name__ == "__main__":
-    _run_scrapy(*pickle.loads(Path(sys.argv[1]).read_bytes()))

@@ -1,6 +1,7 @@
-"""The coordinator of a distributed crawl (`corpus crawl --distributed REDIS_URL`): it
-publishes the job in Redis, starts the local crawler processes, and is the one writer that
-drains their pages into corpus.db. The crawler side is crawler/distributed.py.
+"""The coordinator of a distributed crawl (`corpus crawl --distributed REDIS_URL`): the
+`DistributedRunner` publishes the crawl job in Redis, starts the local crawler processes, and
+is the one writer that drains their pages into corpus.db. The crawler side is
+crawler/distributed.py.
 
 Pages reach the store through Redis: each crawler process pushes its finished items onto the
 job's `items` list; the writer moves one at a time onto `storing` (LMOVE, atomic), stores it
@@ -16,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -23,14 +25,18 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import redis
 
-from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact, source_to_dict
-from crawler.sources import Source
+from crawler import stats as crawl_stats
+from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact
+from crawler.job import CrawlJob
 
-from corpus.storage import count_outcome, store_page
+from corpus.crawl import CrawlConfigError, CrawlLock, JobOutcome
+from corpus.storage import store_page
+from corpus.store import open_db
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ STOP_WAIT = 60.0   # seconds local crawler processes get to stop when the coordi
 MAX_WRITER_MESSAGES = 20
 
 
-class DistributedError(Exception):
+class DistributedError(CrawlConfigError):
     """Redis cannot be reached, or no crawler process ever joined (exit code 2)."""
 
 
@@ -58,25 +64,6 @@ def namespace(db_path: Path) -> str:
     /var/lib/corpus/corpus.db are two corpora)."""
     where = f"{socket.gethostname()}:{db_path.resolve()}"
     return "corpus:" + hashlib.sha1(where.encode()).hexdigest()[:10] + ":"
-
-
-def merge_stats(worker_stats: list[dict]) -> dict:
-    """Add up the crawler processes' Scrapy stats: counts are summed, error messages joined,
-    the run is "finished" only if every process finished."""
-    merged: dict = {}
-    for stats in worker_stats:
-        for key, value in stats.items():
-            if isinstance(value, bool) or key == "finish_reason":
-                continue
-            if isinstance(value, (int, float)):
-                merged[key] = max(merged.get(key, 0), value) if key == "elapsed_time_seconds" \
-                    else merged.get(key, 0) + value
-            elif isinstance(value, list):
-                merged[key] = merged.get(key, []) + value
-    reasons = {str(s.get("finish_reason")) for s in worker_stats}
-    if worker_stats:
-        merged["finish_reason"] = "finished" if reasons == {"finished"} else min(reasons - {"finished"})
-    return merged
 
 
 class Writer:
@@ -103,12 +90,12 @@ class Writer:
         except (ValueError, KeyError, TypeError, AttributeError, sqlite3.IntegrityError) as exc:
             self.server.rpush(failed_key, raw)
             self.server.lrem(storing_key, 1, raw)
-            self.stats["source_errors"] += 1
+            self.stats[crawl_stats.SOURCE_ERRORS] += 1
             if len(self.messages) < MAX_WRITER_MESSAGES:
                 self.messages.append(f"a page could not be stored ({type(exc).__name__}: {exc}); kept in {failed_key}")
             log.error("writer: a page could not be stored: %s", exc)
             return True
-        count_outcome(self._inc, item["source"], outcome)
+        crawl_stats.count_outcome(self._inc, item["source"], outcome)
         self.server.lrem(storing_key, 1, raw)
         return True
 
@@ -122,81 +109,102 @@ class Writer:
         return n
 
 
-def coordinate(db, db_path: Path, run_id: int, redis_url: str, workers: int, settings: dict,
-               sources: list[Source], since: str | None, refresh: bool, seen: list[str],
-               validators: dict, children_out: list, stop: threading.Event | None = None) -> tuple[dict, dict, int]:
-    """Run a distributed crawl job to its end; returns (merged stats, new validators, exit
-    status: non-zero when a crawler process failed, was killed or vanished). `children_out`
-    receives the local processes as they start, so the caller can pass signals on; setting
-    `stop` (on SIGTERM) asks every crawler process, here and elsewhere, to stop."""
-    server = connect(redis_url)
-    space = namespace(db_path)
-    other = server.get(JOB_KEY)
-    if other and not json.loads(other).get("prefix", "").startswith(space):
-        raise DistributedError(f"Redis at {redact(redis_url)} is running another corpus's crawl job "
-                               "(give each corpus its own Redis database number: redis://host:6379/N)")
-    writer = Writer(server, db, run_id)
-    recovered = writer.recover(space)
-    if recovered:
-        log.warning("stored %d page(s) left in Redis by an interrupted run", recovered)
-    for key in server.scan_iter(match=space + "*"):
-        if not key.endswith(b"failed"):  # pages set aside stay for someone to look at
-            server.delete(key)
-    prefix = f"{space}{run_id}:"
-    k = keys(prefix)
-    if not refresh:
-        for i in range(0, len(seen), SEEN_CHUNK):
-            server.sadd(k["claimed"], *seen[i:i + SEEN_CHUNK])
-    server.set(JOB_KEY, json.dumps({
-        "prefix": prefix, "settings": settings, "sources": [source_to_dict(s) for s in sources],
-        "since": since, "refresh": refresh, "validators": validators}), ex=JOB_TTL)
+class DistributedRunner:
+    """Runs a job on a shared Redis frontier: `workers` crawler processes here, any number
+    elsewhere (`corpus crawl-worker`), this process the one writer."""
 
-    host = socket.gethostname()
-    # The URL (and its password) goes by environment, not on the command line.
-    env = {**os.environ, "CORPUS_REDIS_URL": redis_url}
-    for i in range(workers):
-        children_out.append(subprocess.Popen(
-            [sys.executable, "-m", "crawler.distributed", "--worker-id", f"{host}-{os.getpid()}-{i + 1}"], env=env))
-    deadline = time.monotonic() + JOIN_WAIT
-    refreshed = 0.0
-    try:
-        while True:
-            if time.monotonic() - refreshed > 1:
-                server.expire(JOB_KEY, JOB_TTL)
-                refreshed = time.monotonic()
-                if stop is not None and stop.is_set() and not server.exists(k["stop"]):
-                    server.set(k["stop"], "1")
-            if writer.store_next(k["items"], k["storing"], k["failed"]):
-                continue
-            local_running = any(child.poll() is None for child in children_out)
-            remote_running = next(server.scan_iter(match=k["worker"] + "*"), None) is not None
-            if not local_running and not remote_running and not server.llen(k["items"]):
-                if children_out or server.scard(k["joined"]):
-                    break
-                if time.monotonic() > deadline:
-                    raise DistributedError(f"no crawler process joined within {JOIN_WAIT:g} s "
-                                           f"(run `corpus crawl-worker {redact(redis_url)}`)")
-            time.sleep(0.1)
-    finally:
-        server.delete(JOB_KEY)
-        _stop_children(children_out)
-    per_worker = {worker.decode(): json.loads(v) for worker, v in server.hgetall(k["stats"]).items()}
-    new_validators = {url.decode(): json.loads(v) for url, v in server.hgetall(k["validators"]).items()}
-    stats = merge_stats(list(per_worker.values()))
-    for key, n in writer.stats.items():
-        stats[key] = stats.get(key, 0) + n
-    stats["workers"] = {worker: int(s.get("response_received_count", 0)) for worker, s in per_worker.items()}
-    vanished = sorted(w.decode() for w in server.smembers(k["joined"]) if w.decode() not in per_worker)
-    if vanished:
-        writer.messages.append(f"crawler process(es) stopped without reporting: {', '.join(vanished)}")
-    if writer.messages:
-        stats["source/writer/error_messages"] = writer.messages
-    for key in server.scan_iter(match=prefix + "*"):
-        server.delete(key)
-    # A process that failed, was killed or vanished makes the run fail, whatever the others
-    # did: the requests it had taken are lost to this run, so its validators must not be kept.
-    returncode = next((child.returncode for child in children_out if child.returncode), 1 if vanished else 0)
-    return stats, new_validators, returncode
+    def __init__(self, db_path: Path, run_id: int, redis_url: str, workers: int, lock: CrawlLock):
+        self.db_path, self.run_id, self.redis_url, self.workers, self.lock = db_path, run_id, redis_url, workers, lock
+        self.children: list[subprocess.Popen] = []
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Every crawler process, here and elsewhere, is asked through Redis (and the local
+        ones by SIGTERM too)."""
+        self.stopping.set()
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    def run(self, job: CrawlJob) -> JobOutcome:
+        """Run the job to its end; the outcome's return code is non-zero when a crawler process
+        failed, was killed or vanished."""
+        self.lock.note(redis=redact(self.redis_url))
+        db = open_db(self.db_path)
+        db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            return self._coordinate(db, job)
+        finally:
+            db.conn.close()
+
+    def _coordinate(self, db, job: CrawlJob) -> JobOutcome:
+        redis_url, children = self.redis_url, self.children
+        server = connect(redis_url)
+        space = namespace(self.db_path)
+        other = server.get(JOB_KEY)
+        if other and not json.loads(other).get("prefix", "").startswith(space):
+            raise DistributedError(f"Redis at {redact(redis_url)} is running another corpus's crawl job "
+                                   "(give each corpus its own Redis database number: redis://host:6379/N)")
+        writer = Writer(server, db, self.run_id)
+        recovered = writer.recover(space)
+        if recovered:
+            log.warning("stored %d page(s) left in Redis by an interrupted run", recovered)
+        for key in server.scan_iter(match=space + "*"):
+            if not key.endswith(b"failed"):  # pages set aside stay for someone to look at
+                server.delete(key)
+        prefix = f"{space}{self.run_id}:"
+        k = keys(prefix)
+        # What the store has is claimed in Redis, across processes, instead of travelling in the job.
+        for i in range(0, len(job.seen), SEEN_CHUNK):
+            server.sadd(k["claimed"], *job.seen[i:i + SEEN_CHUNK])
+        server.set(JOB_KEY, json.dumps({"prefix": prefix, "job": replace(job, seen=[]).to_dict()}), ex=JOB_TTL)
+
+        host = socket.gethostname()
+        # The URL (and its password) goes by environment, not on the command line.
+        env = {**os.environ, "CORPUS_REDIS_URL": redis_url}
+        for i in range(self.workers):
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "corpus.cli", "crawl-worker", "--worker-id", f"{host}-{os.getpid()}-{i + 1}"],
+                env=env))
+        deadline = time.monotonic() + JOIN_WAIT
+        refreshed = 0.0
+        try:
+            while True:
+                if time.monotonic() - refreshed > 1:
+                    server.expire(JOB_KEY, JOB_TTL)
+                    refreshed = time.monotonic()
+                    if self.stopping.is_set() and not server.exists(k["stop"]):
+                        server.set(k["stop"], "1")
+                if writer.store_next(k["items"], k["storing"], k["failed"]):
+                    continue
+                local_running = any(child.poll() is None for child in children)
+                remote_running = next(server.scan_iter(match=k["worker"] + "*"), None) is not None
+                if not local_running and not remote_running and not server.llen(k["items"]):
+                    if children or server.scard(k["joined"]):
+                        break
+                    if time.monotonic() > deadline:
+                        raise DistributedError(f"no crawler process joined within {JOIN_WAIT:g} s "
+                                               f"(run `corpus crawl-worker {redact(redis_url)}`)")
+                time.sleep(0.1)
+        finally:
+            server.delete(JOB_KEY)
+            _stop_children(children)
+        per_worker = {worker.decode(): json.loads(v) for worker, v in server.hgetall(k["stats"]).items()}
+        stats = crawl_stats.merge(list(per_worker.values()))
+        for key, n in writer.stats.items():
+            stats[key] = stats.get(key, 0) + n
+        stats[crawl_stats.WORKERS] = {worker: crawl_stats.pages_fetched(s) for worker, s in per_worker.items()}
+        vanished = sorted(w.decode() for w in server.smembers(k["joined"]) if w.decode() not in per_worker)
+        if vanished:
+            writer.messages.append(f"crawler process(es) stopped without reporting: {', '.join(vanished)}")
+        if writer.messages:
+            stats[crawl_stats.source_key("writer", crawl_stats.ERROR_MESSAGES)] = writer.messages
+        for key in server.scan_iter(match=prefix + "*"):
+            server.delete(key)
+        # A process that failed, was killed or vanished makes the run fail, whatever the others
+        # did: the requests it had taken are lost to this run, so its validators must not be kept.
+        returncode = next((child.returncode for child in children if child.returncode), 1 if vanished else 0)
+        return JobOutcome(stats, returncode)
 
 
 def _stop_children(children: list[subprocess.Popen]) -> None:

@@ -21,6 +21,7 @@ from collections import Counter
 from scrapy.exceptions import NotConfigured
 
 from crawler import dedupe
+from crawler.stats import count_outcome
 
 from corpus.store import document_id, now, open_db
 
@@ -143,9 +144,3 @@ class StorePipeline:
     def process_item(self, item, spider=None):
         count_outcome(self.stats.inc_value, item["source"], store_page(self.db, dict(item), self.run_id))
         return item
-
-
-def count_outcome(inc_value, source: str, outcome: str) -> None:
-    """Count a stored page under the crawl-stats keys that `corpus.crawl` reads back."""
-    inc_value(f"source/{source}/{outcome}")
-    inc_value(f"pages_{outcome}")

@@ -11,18 +11,18 @@ set of canonical URLs (`claim`), pre-filled with the URLs the store already has,
 reached from two listings, or from two processes, is fetched once. Each process runs the
 crawler's item pipelines itself (extraction, language, relevance, hashing: the CPU work) and
 pushes the finished item onto a Redis list; the coordinator (`corpus crawl --distributed`,
-in corpus/crawl.py) is the one writer that drains that list into corpus.db, in one
+in corpus/distributed.py) is the one writer that drains that list into corpus.db, in one
 transaction per page. SQLite therefore only ever has one writer, on one machine.
 
 Everything a job shares lives under one key prefix, `corpus:<db>:<run>:`:
 
-    job (at `corpus:job`)  the job: prefix, Scrapy settings, sources, options (JSON)
+    job (at `corpus:job`)  the job's prefix and its `CrawlJob` (crawler/job.py), as JSON
     requests, dupefilter   scrapy-redis's queue and fingerprints
     claimed                canonical URLs stored or queued
     items, storing         pages waiting for the writer / being written
     worker:<id>            a process's heartbeat ("busy" or "idle"), expiring after HEARTBEAT_TTL
-    joined, stats          worker ids that took part; their Scrapy stats (JSON) when they finish
-    validators             new ETag/Last-Modified of feeds and sitemaps
+    joined, stats          worker ids that took part; their Scrapy stats (JSON) when they finish,
+                           the new ETag/Last-Modified of feeds and sitemaps among them
 
 Requests and items travel as JSON, never pickle: a source or discovery method in a request's
 meta goes by name, bytes as base64. Redis still has to be trusted (a private address and a
@@ -36,7 +36,6 @@ pages are not in the store, so the next run finds them again.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 from collections import deque
@@ -46,7 +45,6 @@ import logging
 import os
 import re
 import socket
-import sys
 import time
 import uuid
 import warnings
@@ -60,8 +58,11 @@ from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from crawler import settings as crawler_settings
+from crawler.job import CrawlJob, run_job
 from crawler.sources import Discovery, Source
 from crawler.spiders.news import NewsSpider
+from crawler.stats import FINISH_REASON, PAGES_QUEUED
 
 JOB_KEY = "corpus:job"
 JOB_TTL = 60        # the coordinator refreshes the job key; a dead coordinator's job expires
@@ -84,8 +85,8 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 
-class JobMissing(Exception):
-    """No distributed job was published in Redis within the wait."""
+class WorkerError(Exception):
+    """Redis cannot be reached, or no job was published there within the wait."""
 
 
 # --- the wire format -----------------------------------------------------------------------
@@ -124,18 +125,6 @@ def decode(data: bytes, sources: dict[str, Source] | None = None) -> Any:
     return json.loads(data, object_hook=hook)
 
 
-def source_to_dict(src: Source) -> dict:
-    return dataclasses.asdict(src)
-
-
-def source_from_dict(data: dict) -> Source:
-    fields = dict(data)
-    fields["discovery"] = tuple(Discovery(**m) for m in fields.get("discovery", ()))
-    for key in ("languages", "allowed_domains", "keywords"):
-        fields[key] = tuple(fields.get(key) or ())
-    return Source(**fields)
-
-
 def redact(url: str) -> str:
     """A Redis URL without its password, for messages and logs."""
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
@@ -143,8 +132,7 @@ def redact(url: str) -> str:
 
 def keys(prefix: str) -> dict[str, str]:
     """The Redis keys of the job with this prefix."""
-    names = ("requests", "dupefilter", "claimed", "items", "storing", "failed", "joined", "stats", "validators",
-             "stop")
+    names = ("requests", "dupefilter", "claimed", "items", "storing", "failed", "joined", "stats", "stop")
     return {name: f"{prefix}{name}" for name in names} | {"worker": f"{prefix}worker:"}
 
 
@@ -225,7 +213,7 @@ class RedisItemPipeline:
         while self.server.llen(self.key) >= MAX_QUEUED_ITEMS:
             await asyncio.sleep(0.5)
         self.server.rpush(self.key, encode(dict(item)))
-        self.stats.inc_value("pages_queued")
+        self.stats.inc_value(PAGES_QUEUED)
         return item
 
 
@@ -234,11 +222,8 @@ class DistributedNewsSpider(NewsSpider):
     pages go through the shared dupefilter (fetched once per job, by whichever process gets
     there first), and the process stays up while any other still has work that may feed it."""
 
-    def __init__(self, *args, redis_url: str, prefix: str, worker_id: str, validators: dict | None = None,
-                 **kwargs):
+    def __init__(self, *args, redis_url: str, prefix: str, worker_id: str, **kwargs):
         super().__init__(*args, **kwargs)
-        if validators and not self.refresh:
-            self.validators = validators
         self.sources_by_name = {s.name: s for s in self.sources}
         self.server = redis.Redis.from_url(redis_url)
         self.prefix = prefix
@@ -330,9 +315,6 @@ class DistributedNewsSpider(NewsSpider):
         super().closed(reason)
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
-        if self.new_validators:
-            self.server.hset(self.keys["validators"],
-                             mapping={url: json.dumps(v) for url, v in self.new_validators.items()})
         # The heartbeat key stays until run_worker has written the final stats: the coordinator
         # waits for it.
 
@@ -346,61 +328,38 @@ def wait_for_job(server: redis.Redis, wait: float) -> dict:
         if data:
             return json.loads(data)
         if time.monotonic() >= deadline:
-            raise JobMissing(f"no crawl job published in Redis within {wait:g} s (start `corpus crawl --distributed`)")
+            raise WorkerError(f"no crawl job published in Redis within {wait:g} s (start `corpus crawl --distributed`)")
         time.sleep(0.5)
 
 
 def run_worker(redis_url: str, worker_id: str | None = None, wait: float = 60.0) -> int:
-    """Run one crawler process on the job published in Redis; returns its exit status.
-    Its Scrapy stats go to the job's `stats` hash for the coordinator to add up."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler import settings as crawler_settings
-
+    """Run one crawler process on the job published in Redis (`corpus crawl-worker`); returns
+    its exit status. Its Scrapy stats go to the job's `stats` hash for the coordinator to add up.
+    Raises WorkerError when Redis cannot be reached or no job comes within `wait` seconds."""
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    server = redis.Redis.from_url(redis_url)
-    job = wait_for_job(server, wait)
-    prefix = job["prefix"]
-    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    merged = Settings()
-    merged.setmodule(crawler_settings, priority="project")
-    ignored = sorted(set(job["settings"]) - JOB_SETTINGS)
+    try:
+        server = redis.Redis.from_url(redis_url)
+    except ValueError as exc:
+        raise WorkerError(f"not a Redis URL: {redact(redis_url)} ({exc})") from None
+    try:
+        return _work(server, redis_url, worker_id, wait)
+    except redis.RedisError as exc:
+        raise WorkerError(redact(str(exc))) from None
+
+
+def _work(server: redis.Redis, redis_url: str, worker_id: str, wait: float) -> int:
+    published = wait_for_job(server, wait)
+    prefix = published["prefix"]
+    job = CrawlJob.from_dict(published["job"])
+    ignored = sorted(set(job.settings) - JOB_SETTINGS)
     if ignored:
         log.warning("ignoring settings the job may not set: %s", ", ".join(ignored))
-    merged.update({k: v for k, v in job["settings"].items() if k in JOB_SETTINGS}, priority="cmdline")
-    merged.update(distributed_settings(prefix, redis_url), priority="cmdline")
-    merged.set("ITEM_PIPELINES", {**crawler_settings.ITEM_PIPELINES, "crawler.distributed.RedisItemPipeline": 900},
-               priority="cmdline")
-    process = CrawlerProcess(merged)
-    crawler = process.create_crawler(DistributedNewsSpider)
-    process.crawl(crawler, sources=[source_from_dict(s) for s in job["sources"]], since=job.get("since"),
-                  refresh=job.get("refresh", False), validators=job.get("validators"), redis_url=redis_url, prefix=prefix, worker_id=worker_id)
-    process.start()
-    stats = crawler.stats.get_stats()
+    job.settings = {k: v for k, v in job.settings.items() if k in JOB_SETTINGS}
+    extra = {**distributed_settings(prefix, redis_url),
+             "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "crawler.distributed.RedisItemPipeline": 900}}
+    stats = run_job(job, DistributedNewsSpider, extra, redis_url=redis_url, prefix=prefix, worker_id=worker_id)
     # Stats first, then the heartbeat goes: the coordinator reads stats once no heartbeat is left.
     server.hset(keys(prefix)["stats"], worker_id, json.dumps(stats, default=str))
     server.delete(keys(prefix)["worker"] + worker_id)
     # Stopped on request ("shutdown") is a clean end too; the run's status says which it was.
-    return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="One crawler process of a distributed crawl.")
-    parser.add_argument("redis_url", nargs="?", default=os.environ.get("CORPUS_REDIS_URL"),
-                        help="default: $CORPUS_REDIS_URL (keeps a password out of the process list)")
-    parser.add_argument("--worker-id")
-    parser.add_argument("--wait", type=float, default=60.0)
-    args = parser.parse_args(argv)
-    if not args.redis_url:
-        parser.error("no Redis URL (argument or CORPUS_REDIS_URL)")
-    try:
-        return run_worker(args.redis_url, args.worker_id, args.wait)
-    except (JobMissing, redis.RedisError) as exc:
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return 0 if stats.get(FINISH_REASON) in ("finished", "shutdown") else 1

@@ -20,6 +20,7 @@ from crawler.extract import extract_article
 from crawler.items import PageItem
 from crawler.language import identify
 from crawler.relevance import score
+from crawler.stats import source_key
 
 MIN_TEXT_CHARS = 200
 NLP_LANGUAGES = {"ru", "en"}
@@ -59,7 +60,7 @@ class SincePipeline:
         since = getattr(self.crawler.spider, "since", None) if self.crawler else None
         published = (item.get("published") or "")[:10]
         if since and not item.get("rejected") and ISO_DAY.fullmatch(published) and published < since:
-            self.crawler.stats.inc_value(f"source/{item['source']}/skipped_old")
+            self.crawler.stats.inc_value(source_key(item["source"], "skipped_old"))
             raise DropItem(f"published {published}, before --since {since}", log_level="DEBUG")
         return item
 

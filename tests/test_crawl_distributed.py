@@ -19,6 +19,7 @@ import redis
 import scrapy
 from scrapy.utils.request import request_from_dict
 
+from crawler import stats as crawl_stats
 from crawler.distributed import JOB_KEY, decode, encode, keys
 from crawler.pipelines import STEPS
 from crawler.sample_site.mirror import mirror_sources, serve_mirror
@@ -27,7 +28,7 @@ from crawler.sources import sample_sources
 from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import CrawlConfigError, run_crawl
-from corpus.distributed import merge_stats, namespace
+from corpus.distributed import namespace
 from corpus.store import open_db
 from test_crawl_resume import count_documents
 
@@ -90,7 +91,7 @@ def test_two_crawler_processes_fetch_every_page_once_and_store_it_once(tmp_path,
         assert len(fetches) == PAGES and set(fetches.values()) == {1}, fetches.most_common(3)
         # Both processes took part, and their counts add up to the responses of the run.
         assert len(result.workers) == 2 and all(n > 0 for n in result.workers.values()), result.workers
-        assert sum(result.workers.values()) == result.fetched
+        assert sum(result.workers.values()) == result.pages_fetched
         stored, rejected = stored_and_rejected(path)
         pages = {canonicalize(base + mirror.url(i)) for i in range(PAGES)}
         assert len(stored) == len(set(stored)) and len(rejected) == len(set(rejected))
@@ -208,14 +209,15 @@ def test_requests_and_items_travel_as_json_not_pickle():
 
 def test_merged_stats_add_counts_and_finish_only_when_every_process_finished():
     a = {"response_received_count": 3, "source/x/pages": 2, "elapsed_time_seconds": 5.0, "finish_reason": "finished",
-         "source/x/error_messages": ["a"]}
+         "source/x/error_messages": ["a"], "validators": {"http://x/rss": {"source": "x", "etag": '"1"'}}}
     b = {"response_received_count": 4, "source/x/pages": 1, "elapsed_time_seconds": 7.0, "finish_reason": "shutdown",
-         "source/x/error_messages": ["b"]}
-    merged = merge_stats([a, b])
+         "source/x/error_messages": ["b"], "validators": {"http://x/sitemap.xml": {"source": "x", "etag": '"2"'}}}
+    merged = crawl_stats.merge([a, b])
     assert merged["response_received_count"] == 7 and merged["source/x/pages"] == 3
     assert merged["elapsed_time_seconds"] == 7.0 and merged["finish_reason"] == "shutdown"
     assert merged["source/x/error_messages"] == ["a", "b"]
-    assert merge_stats([a, a])["finish_reason"] == "finished"
+    assert set(merged["validators"]) == {"http://x/rss", "http://x/sitemap.xml"}  # every process's feeds
+    assert crawl_stats.merge([a, a])["finish_reason"] == "finished"
     assert keys("p:")["items"] == "p:items"
 
 

@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.job import CrawlJob
 from crawler.sample_site.mirror import mirror_sources, serve_mirror
 from crawler.sources import sample_sources
 from crawler.urls import canonicalize
 from corpus.cli import cli
-from corpus.crawl import CrawlLocked, _job_config, _prepare_job, crawl_lock, job_dir, lock_path, run_crawl
+from corpus.crawl import CrawlLocked, _prepare_job, crawl_lock, job_dir, lock_path, run_crawl
 from corpus.store import open_db
 
 PAGES = 30
@@ -109,12 +110,12 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):
 
 def test_a_job_left_by_other_sources_or_options_is_not_resumed(tmp_path):
     job = job_dir(tmp_path / "corpus.db")
-    config = _job_config(sample_sources("http://127.0.0.1:9"), None, False, True)
+    config = CrawlJob(sample_sources("http://127.0.0.1:9"), sample=True).identity()
     assert _prepare_job(job, config) is False  # a fresh job
     (job / "requests.queue").mkdir()
     assert _prepare_job(job, config) is True  # the same configuration: resumed
     assert (job / "requests.queue").exists()
-    other = _job_config(sample_sources("http://127.0.0.1:9")[:1], "2024-01-01", False, True)
+    other = CrawlJob(sample_sources("http://127.0.0.1:9")[:1], since="2024-01-01", sample=True).identity()
     assert _prepare_job(job, other) is False  # other sources or --since: started afresh
     assert not (job / "requests.queue").exists()
 

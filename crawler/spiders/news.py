@@ -9,18 +9,16 @@ RSS/Atom feed, paginated section listing, site search) and yields one `PageItem`
 article page. It skips pages the caller has already seen (`seen`), and never stores.
 
 Feeds and sitemaps are fetched conditionally: the caller hands in the validators (ETag,
-Last-Modified) it kept from the last run (`validators_file`, JSON {url: {"etag", "last_modified"}})
-and gets the new ones back in `validators_out` when the crawl closes; a 304 means nothing
-new there.
+Last-Modified) it kept from the last run (`validators`, {url: {"etag", "last_modified"}})
+and gets the new ones back in the crawl's stats (`crawler.stats.NEW_VALIDATORS`); a 304
+means nothing new there. A crawl job (crawler/job.py) passes both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
@@ -34,6 +32,7 @@ from crawler.encoding import decode_html, looks_binary
 from crawler.items import PageItem
 from crawler.middlewares import AlreadyStored, RedirectLoop, Refused
 from crawler.sources import Discovery, Source, load_sources, select
+from crawler.stats import ERROR_MESSAGES, NEW_VALIDATORS, SOURCE_ERRORS, source_key
 from crawler.urls import canonicalize
 
 # Site-search terms for a source without its own `keywords`, by the source's languages.
@@ -71,11 +70,9 @@ class NewsSpider(scrapy.Spider):
         sources: Iterable[Source] | None = None,
         registry: str | None = None,
         seen: Iterable[str] | None = None,
-        seen_file: str | None = None,
         since: str | None = None,
         refresh: bool | str = False,
-        validators_file: str | None = None,
-        validators_out: str | None = None,
+        validators: dict[str, dict] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -85,14 +82,9 @@ class NewsSpider(scrapy.Spider):
         self.sources = list(sources)
         self.allowed_domains = sorted({d for s in self.sources for d in s.allowed_domains})
         self.seen = set(seen or ())
-        if seen_file:
-            self.seen |= {line.strip() for line in Path(seen_file).read_text("utf-8").splitlines() if line.strip()}
         self.since = since
         self.refresh = refresh in (True, "1", "true", "yes")
-        self.validators: dict[str, dict] = {}
-        if validators_file and not self.refresh:
-            self.validators = json.loads(Path(validators_file).read_text("utf-8"))
-        self.validators_out = validators_out
+        self.validators: dict[str, dict] = {} if self.refresh else dict(validators or {})
         self.new_validators: dict[str, dict] = {}
         self.queued: set[str] = set()
         self.error_messages: dict[str, list[str]] = defaultdict(list)
@@ -129,11 +121,11 @@ class NewsSpider(scrapy.Spider):
     # --- outcomes --------------------------------------------------------------------------
 
     def _count(self, src: Source | None, key: str, n: int = 1) -> None:
-        self.crawler.stats.inc_value(f"source/{src.name if src else 'unknown'}/{key}", n)
+        self.crawler.stats.inc_value(source_key(src.name if src else None, key), n)
 
     def _error(self, src: Source | None, message: str) -> None:
         self._count(src, "errors")
-        self.crawler.stats.inc_value("source_errors")
+        self.crawler.stats.inc_value(SOURCE_ERRORS)
         messages = self.error_messages[src.name if src else "unknown"]
         if len(messages) < MAX_ERROR_MESSAGES:
             messages.append(message)
@@ -176,9 +168,8 @@ class NewsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         for name, messages in self.error_messages.items():
-            self.crawler.stats.set_value(f"source/{name}/error_messages", messages)
-        if self.validators_out:
-            Path(self.validators_out).write_text(json.dumps(self.new_validators), "utf-8")
+            self.crawler.stats.set_value(source_key(name, ERROR_MESSAGES), messages)
+        self.crawler.stats.set_value(NEW_VALIDATORS, self.new_validators)
 
     # --- discovery -----------------------------------------------------------------------
 
