@@ -9,9 +9,14 @@ import sqlite3
 import urllib.request
 
 import pytest
+import scrapy
+from scrapy.http import XmlResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.sample_site.server import load_articles, serve
 from crawler.sources import sample_sources
+from crawler.spiders.news import NewsSpider, listed_day
+from crawler.stats import source_key
 from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import job_dir, run_crawl
@@ -149,6 +154,28 @@ def test_since_skips_older_articles_without_recording_them(tmp_path, sample_port
     rejected = {r[0] for r in db.execute("SELECT reason FROM rejected_pages")}
     assert not any("since" in r for r in rejected)
     assert result.exit_code == 0
+
+
+def test_feed_dates_are_read_as_rfc_822_whatever_their_form():
+    assert listed_day("Mon, 1 Jan 2024 10:00:00 +0000") == "2024-01-01"  # one-digit day
+    assert listed_day("Tue, 02 Jul 2024 08:00:00 GMT") == "2024-07-02"
+    assert listed_day("2 Jul 2024 23:30 -0500") == "2024-07-02"  # no weekday; the publisher's day
+    assert listed_day("2024-07-02T08:00:00+05:00") == "2024-07-02"
+    assert listed_day("yesterday") is None and listed_day(None) is None
+
+
+def test_since_skips_a_feed_item_with_a_one_digit_day_before_fetching_it():
+    src = sample_sources("http://127.0.0.1:9")[0]
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, sources=[src], since="2024-01-02")
+    feed = ("<rss><channel>"
+            "<item><link>http://127.0.0.1:9/old</link><pubDate>Mon, 1 Jan 2024 10:00:00 +0000</pubDate></item>"
+            "<item><link>http://127.0.0.1:9/new</link><pubDate>Wed, 3 Jan 2024 10:00:00 +0000</pubDate></item>"
+            "</channel></rss>")
+    request = scrapy.Request("http://127.0.0.1:9/rss", meta={"source": src, "discovery_url": "http://127.0.0.1:9/rss"})
+    response = XmlResponse(request.url, body=feed.encode(), request=request)
+    assert [r.url for r in spider.parse_feed(response)] == ["http://127.0.0.1:9/new"]
+    assert crawler.stats.get_value(source_key(src.name, "skipped_old")) == 1
 
 
 def test_a_clean_finish_leaves_no_job_directory(crawled):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from email.utils import parsedate_to_datetime
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
@@ -43,13 +44,15 @@ PERMANENT_STATUS = {404, 410}
 MAX_ERROR_MESSAGES = 20
 
 
-def _date_prefix(value: str | None) -> str | None:
+def listed_day(value: str | None) -> str | None:
+    """The day (YYYY-MM-DD) of a date in a sitemap (ISO 8601) or a feed (RFC 822, as the
+    publisher wrote it: no time-zone conversion); None when there is none."""
     m = re.search(r"\d{4}-\d{2}-\d{2}", value or "")
     if m:
         return m.group(0)
-    try:  # RFC 822 dates in RSS
-        return dt.datetime.strptime(value.strip()[5:16], "%d %b %Y").date().isoformat() if value else None
-    except ValueError:
+    try:
+        return parsedate_to_datetime(value.strip()).date().isoformat() if value else None
+    except (TypeError, ValueError, IndexError):
         return None
 
 
@@ -199,7 +202,7 @@ class NewsSpider(scrapy.Spider):
         children = []
         for node in sel.xpath("//sitemapindex/sitemap"):
             loc = node.xpath("loc/text()").get("").strip()
-            lastmod = _date_prefix(node.xpath("lastmod/text()").get())
+            lastmod = listed_day(node.xpath("lastmod/text()").get())
             if loc and not (self.since and lastmod and lastmod < self.since):
                 children.append((lastmod or "", loc))
         # The newest child sitemaps first; max_pages of them (archives reach back years).
@@ -239,7 +242,7 @@ class NewsSpider(scrapy.Spider):
         if not url:
             return
         url = response.urljoin(url)
-        day = _date_prefix(date)
+        day = listed_day(date)
         if self.since and day and day < self.since:
             self._count(response.meta["source"], "skipped_old")
             return
