@@ -5,6 +5,9 @@ Every figure and table counts cases, and a criterion no report of a case states 
 of its own, "not stated", never dropped. The page also states the corpus's coverage and the
 corpus and model versions it was built from.
 
+This module gathers the data; the Jinja templates in corpus/report_templates/ lay out the page and
+escape every value (autoescape), so no code here writes HTML.
+
 Example::
 
     build_report(open_db("corpus.db", readonly=True), Path("report"), by=["region", "article"])
@@ -13,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
@@ -21,37 +23,37 @@ import statistics
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from string import Template
 from typing import Any, Iterable
 
 import sqlite_utils
+
+from nlp.facts import display_names
+from nlp.vocabulary import STAGES
 
 from corpus.export import Column, columns, decode, provenance
 
 NOT_STATED = "not stated"
 OTHER = "other"
-# The criteria `--by` knows, and the cases columns each reads (the first one present wins:
-# the cases table grows, and a criterion's column may arrive under either name).
+# The criteria `--by` knows, and the cases column each reads (corpus.schema declares them).
 CRITERIA: dict[str, tuple[str, ...]] = {
     "region": ("region",),
     "article": ("articles",),
     "stage": ("stage",),
-    "gender": ("gender", "genders", "gender_of_convicted", "sex"),
-    "organisation": ("orgs", "organisations"),
+    "gender": ("genders",),
+    "organisation": ("orgs",),
     "platform": ("platforms",),
     "year": ("year",),
+    "court level": ("court_level",),
 }
 ALIASES = {"organization": "organisation", "org": "organisation", "orgs": "organisation",
            "organisations": "organisation", "organizations": "organisation", "articles": "article",
            "platforms": "platform", "regions": "region", "genders": "gender", "stages": "stage", "years": "year"}
 DEFAULT_BY = ("region", "article", "stage", "year")
-# The order corpus.cases ranks stages in (importing corpus.cases would load spaCy for a constant).
-STAGE_ORDER = ("detention", "trial", "verdict", "appeal")
 IMAGE_FORMATS = ("png", "svg")
 GREY = "#b8b8b8"
 MAX_CATEGORIES = 12
+TITLE = "Extremism and terrorism cases: a comparison by criteria"
 
 
 class ReportError(Exception):
@@ -120,8 +122,8 @@ def ordered(categories: Iterable[str], counts: Counter | None = None, column: st
     """Categories in reading order: years and numbers ascending, stages in court order, articles by
     code and number, anything else by count; "not stated" always last."""
     cats = [c for c in dict.fromkeys(categories) if c != NOT_STATED]
-    if column == "stage" and all(c in STAGE_ORDER for c in cats):
-        cats.sort(key=STAGE_ORDER.index)
+    if column == "stage" and all(c in STAGES for c in cats):
+        cats.sort(key=STAGES.index)
     elif cats and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in cats):
         cats.sort(key=float)
     elif column == "articles":
@@ -177,29 +179,19 @@ def coverage(db: sqlite_utils.Database, cases: list[dict]) -> dict[str, Any]:
     }
 
 
-def _names_from_nlp_data(file: str, key: str, label: str) -> dict[str, str]:
-    """Display names from nlp's word lists (read as files: importing nlp would load spaCy)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("nlp")
-    if spec is None or not spec.submodule_search_locations:
-        return {}
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / file
-    names = {}
-    try:
-        for line in path.read_text("utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                names[row[key]] = row.get(label) or row[key]
-    except (OSError, ValueError, KeyError):
-        return {}
-    return names
-
-
 def article_titles(db: sqlite_utils.Database) -> dict[str, str]:
     if not db["criminal_code"].exists():
         return {}
     return {r["id"]: r["title_en"] for r in db.query("SELECT id, title_en FROM criminal_code")}
+
+
+def article_notes(cases: list[dict], titles: dict[str, str]) -> list[str]:
+    """The criminal-code articles the cases name, each with its title (the penalty figure's note);
+    none when the database has no criminal code."""
+    if not titles:
+        return []
+    used = sorted({a for c in cases for a in (c.get("articles") or [])}, key=_article_key)
+    return [f"{a} {titles.get(a, '')}".strip() for a in used]
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -467,10 +459,7 @@ def figure_orgs_platforms(cases: list[dict], org_names: dict[str, str]) -> tuple
 
 
 # --- tables --------------------------------------------------------------------------------------
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
+# The data each table shows; corpus/report_templates/ lays it out.
 
 def _num(value: Any) -> str:
     if value is None:
@@ -506,32 +495,15 @@ def comparison_rows(cases: list[dict], crit: Criterion) -> list[dict]:
     return rows
 
 
-def comparison_table(cases: list[dict], crit: Criterion) -> str:
-    rows = comparison_rows(cases, crit)
-    head = ("<tr><th>{}</th><th class=num>cases</th><th class=num>% of cases</th><th class=num>reports</th>"
-            "<th class=num>verdict or appeal</th><th class=num>with a term in years</th>"
-            "<th class=num>median longest term (years)</th><th>terms (years)</th><th class=num>life or death</th>"
-            "<th class=num>people convicted or accused (cases stating it)</th></tr>").format(_esc(crit.name))
-    body = []
-    for r in rows:
-        cls = ' class="not-stated"' if r["value"] == NOT_STATED else ""
-        body.append(
-            f'<tr{cls} data-value="{_esc(r["value"])}" data-cases="{r["cases"]}"><td>{_esc(r["value"])}</td>'
-            f'<td class=num>{r["cases"]}</td><td class=num>{r["share"]:.0f}%</td><td class=num>{r["reports"]}</td>'
-            f'<td class=num>{r["verdict"]}</td><td class=num>{r["with_term"]}</td>'
-            f'<td class=num>{_num(r["median_term"])}</td><td>{_esc(r["term_range"])}</td>'
-            f'<td class=num>{r["life_or_death"]}</td>'
-            f'<td class=num>{_num(r["convicted"])} ({r["convicted_stated"]})</td></tr>')
-    multi = (" A case with several values counts once under each, so the shares add up to more than 100%."
-             if crit.is_list else "")
-    return (f'<h3 id="by-{_esc(crit.name)}">By {_esc(crit.name)} <span class=note>(column <code>'
-            f'{_esc(crit.column.name)}</code>)</span></h3>\n'
-            f'<p class=note>{len(cases)} cases; {crit.name} not stated in '
-            f'<span data-not-stated="{_esc(crit.name)}">{sum(1 for c in cases if values_of(c, crit.column.name) == [NOT_STATED])}</span>.{multi}</p>\n'
-            f'<table class="comparison" data-criterion="{_esc(crit.name)}">\n{head}\n' + "\n".join(body) + "\n</table>")
+def comparison(cases: list[dict], crit: Criterion) -> dict[str, Any]:
+    """One criterion's comparison table: its rows, and how many cases do not state it."""
+    return {"name": crit.name, "column": crit.column.name, "is_list": crit.is_list, "cases": len(cases),
+            "not_stated": sum(1 for c in cases if values_of(c, crit.column.name) == [NOT_STATED]),
+            "rows": comparison_rows(cases, crit)}
 
 
-def crosstab_table(cases: list[dict], a: Criterion, b: Criterion) -> str:
+def crosstab(cases: list[dict], a: Criterion, b: Criterion) -> dict[str, Any]:
+    """Cases in each pair of values of two criteria: `a`'s values are the rows, `b`'s the columns."""
     counts = Counter()
     for c in cases:
         for x in values_of(c, a.column.name):
@@ -539,86 +511,49 @@ def crosstab_table(cases: list[dict], a: Criterion, b: Criterion) -> str:
                 counts[(x, y)] += 1
     xs = ordered((k[0] for k in counts), Counter(k[0] for k in counts.elements()), a.column.name)
     ys = ordered((k[1] for k in counts), Counter(k[1] for k in counts.elements()), b.column.name)
-    head = f"<tr><th>{_esc(a.name)} \\ {_esc(b.name)}</th>" + "".join(f"<th class=num>{_esc(y)}</th>" for y in ys) + "</tr>"
-    body = ["<tr><td>{}</td>{}</tr>".format(_esc(x), "".join(f"<td class=num>{counts[(x, y)] or ''}</td>" for y in ys))
-            for x in xs]
-    return (f'<h3 id="crosstab">{_esc(a.name)} x {_esc(b.name)}</h3>\n<p class=note>Cases in each pair of values '
-            f'({len(cases)} cases; a case with several values counts in each of its cells).</p>\n'
-            f'<table class="crosstab">\n{head}\n' + "\n".join(body) + "\n</table>")
+    return {"a": a.name, "b": b.name, "cases": len(cases), "columns": ys,
+            "rows": [{"value": x, "counts": [counts[(x, y)] for y in ys]} for x in xs]}
 
 
-def coverage_html(cov: dict[str, Any]) -> str:
-    def count(key: str, value: Any) -> str:
-        return f'<span class=counts data-count="{key}">{_esc(value)}</span>'
-
-    lines = [
-        "<table>",
-        f"<tr><th>documents (reports crawled)</th><td class=num>{count('documents', cov['documents'])}</td></tr>",
-        f"<tr><th>case reports (reports of a specific case)</th><td class=num>{count('case_reports', cov['case_reports'])}</td></tr>",
-        f"<tr><th>reports grouped into cases</th><td class=num>{count('documents_in_cases', cov['documents_in_cases'])}</td></tr>",
-        f"<tr><th>cases</th><td class=num>{count('cases', cov['cases'])}</td></tr>",
-        f"<tr><th>outlets</th><td class=num>{count('outlets', len(cov['outlets']))}</td></tr>",
-        f"<tr><th>languages</th><td class=num>{count('languages', len(cov['languages']))}</td></tr>",
-        f"<tr><th>reports published</th><td>{count('published_from', cov['published_from'] or NOT_STATED)} to "
-        f"{count('published_to', cov['published_to'] or NOT_STATED)} "
-        f"(date not stated: {count('published_not_stated', cov['published_not_stated'])})</td></tr>",
-        f"<tr><th>case events</th><td>{count('events_from', cov['events_from'] or NOT_STATED)} to "
-        f"{count('events_to', cov['events_to'] or NOT_STATED)}</td></tr>",
-        f"<tr><th>crawl runs</th><td class=num>{count('crawl_runs', cov['crawl_runs'])}</td></tr>",
-        "</table>",
-        "<h3>Outlets</h3>",
-        "<table><tr><th>outlet</th><th>name</th><th class=num>documents</th><th class=num>case reports</th></tr>",
-    ]
-    for o in cov["outlets"]:
-        lines.append(f'<tr data-outlet="{_esc(o["name"])}"><td>{_esc(o["name"])}</td><td>{_esc(o["title"])}</td>'
-                     f'<td class=num>{o["documents"]}</td><td class=num>{o["case_reports"] or 0}</td></tr>')
-    lines += ["</table>", "<h3>Languages</h3>",
-              "<table><tr><th>language</th><th class=num>documents</th><th class=num>case reports</th></tr>"]
-    for lang in cov["languages"]:
-        lines.append(f'<tr data-lang="{_esc(lang["lang"])}"><td>{_esc(lang["lang"])}</td>'
-                     f'<td class=num>{lang["documents"]}</td><td class=num>{lang["case_reports"] or 0}</td></tr>')
-    lines.append("</table>")
-    return "\n".join(lines)
+def _penalty(case: dict) -> str:
+    """"prison 5–10 years", "life"; "" when the case states no penalty."""
+    if not case.get("penalty_kind"):
+        return ""
+    lo, hi = case.get("penalty_min_years"), case.get("penalty_max_years")
+    years = "" if hi is None else (f" {lo:g}–{hi:g} years" if lo is not None and lo != hi else f" {hi:g} years")
+    return case["penalty_kind"] + years
 
 
-def cases_html(cases: list[dict]) -> str:
-    head = ("<tr><th>case</th><th>title</th><th>year</th><th>region</th><th>place</th><th>articles</th>"
-            "<th>stage</th><th>penalty</th><th class=num>convicted or accused</th><th class=num>reports</th>"
-            "<th>languages</th></tr>")
-    body = []
-    for c in sorted(cases, key=lambda c: (c.get("year") or 0, c["id"])):
-        term = ""
-        if c.get("penalty_kind"):
-            lo, hi = c.get("penalty_min_years"), c.get("penalty_max_years")
-            years = "" if hi is None else (f" {lo:g}–{hi:g} years" if lo is not None and lo != hi else f" {hi:g} years")
-            term = c["penalty_kind"] + years
-        body.append(
-            f'<tr id="{_esc(c["id"])}"><td><code>{_esc(c["id"])}</code></td><td>{_esc(c.get("title"))}</td>'
-            f'<td>{_esc(c.get("year") or NOT_STATED)}</td><td>{_esc(c.get("region") or NOT_STATED)}</td>'
-            f'<td>{_esc(c.get("place") or NOT_STATED)}</td><td>{_esc(", ".join(c.get("articles") or []) or NOT_STATED)}</td>'
-            f'<td>{_esc(c.get("stage") or NOT_STATED)}</td><td>{_esc(term or NOT_STATED)}</td>'
-            f'<td class=num>{_esc(_num(c.get("convicted_count")) or NOT_STATED)}</td>'
-            f'<td class=num>{_esc(c.get("n_documents"))}</td><td>{_esc(", ".join(c.get("languages") or []))}</td></tr>')
-    return f"<table class=cases>\n{head}\n" + "\n".join(body) + "\n</table>"
+def case_rows(cases: list[dict]) -> list[dict]:
+    """The cases table: one row per case, by year then id; a value a case lacks is None or []."""
+    return [{"id": c["id"], "title": c.get("title"), "year": c.get("year"), "region": c.get("region"),
+             "place": c.get("place"), "articles": c.get("articles") or [], "stage": c.get("stage"),
+             "penalty": _penalty(c), "convicted": c.get("convicted_count"), "reports": c.get("n_documents"),
+             "languages": c.get("languages") or []}
+            for c in sorted(cases, key=lambda c: (c.get("year") or 0, c["id"]))]
 
 
-def provenance_html(info: dict, image_format: str, by: list[Criterion]) -> str:
-    import matplotlib
+def _attribute_name(key: str) -> str:
+    """A figure's missing-count key as the tail of a data- attribute name ("court level" -> "court-level")."""
+    return re.sub(r"[^a-z]+", "-", key).strip("-")
 
-    last = info.get("last_crawl_run") or {}
-    models = "".join(f"<tr><td>{_esc(k)}</td><td><code>{_esc(v)}</code></td></tr>" for k, v in info["models"].items())
-    command = "corpus report " + " ".join(f"--by {c.name}" for c in by)
-    return (
-        "<table>"
-        f'<tr><th>corpus version</th><td><code data-corpus-version>{_esc(info["corpus_version"])}</code> '
-        "<span class=note>(hash of documents, mentions, cases and their membership; run-time stamps left out)</span></td></tr>"
-        f"<tr><th>last crawl run</th><td>{_esc(last.get('id', 'none'))} (started {_esc(last.get('started') or '-')}, "
-        f"finished {_esc(last.get('finished') or '-')}, {_esc(last.get('status') or '-')})</td></tr>"
-        "<tr><th>rows</th><td>" + _esc(", ".join(f"{k} {v}" for k, v in info["counts"].items())) + "</td></tr>"
-        f"<tr><th>generated</th><td>{_esc(info['created_at'])} by <code>{_esc(command.strip())}</code>, "
-        f"matplotlib {_esc(matplotlib.__version__)}, {image_format.upper()} figures</td></tr>"
-        "</table>\n<h3>Extraction software</h3>\n<table><tr><th>package or data</th><th>version</th></tr>"
-        f"{models}</table>")
+
+def render(context: dict[str, Any]) -> str:
+    """The report page: corpus/report_templates/index.html over `context`, every value escaped."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("corpus", "report_templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=lambda value: "" if value is None else value,
+    )
+    env.filters["num"] = _num
+    env.filters["attribute_name"] = _attribute_name
+    return env.get_template("index.html").render(context)
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -662,7 +597,7 @@ def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (
     cov = coverage(db, cases)
     background = list(db.query("SELECT kind, name_en, latitude, longitude FROM places WHERE latitude IS NOT NULL "
                                "AND longitude IS NOT NULL ORDER BY id")) if db["places"].exists() else []
-    org_names = _names_from_nlp_data("organisations.jsonl", "id", "name_en")
+    org_names = display_names("orgs")
     titles = article_titles(db)
 
     specs = [
@@ -685,29 +620,20 @@ def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (
         figures.append(FigureResult(key, title, file, stats["cases"], stats["shown"], stats["missing"],
                                     stats["caption"]))
 
-    figure_blocks = []
-    for f in figures:
-        attrs = " ".join(f'data-missing-{re.sub(r"[^a-z]+", "-", k).strip("-")}="{v}"' for k, v in f.missing.items())
-        extra = ""
-        if f.key == "penalty-by-article" and titles:
-            used = sorted({a for c in cases for a in (c.get("articles") or [])}, key=_article_key)
-            extra = "<br><span class=note>Articles: " + "; ".join(
-                f"{_esc(a)} {_esc(titles.get(a, ''))}".strip() for a in used) + "</span>"
-        figure_blocks.append(
-            f'<figure id="{f.key}" data-cases="{f.cases}" data-shown="{f.shown}" {attrs}>\n'
-            f'<img src="{f.file}" alt="{_esc(f.title)}">\n'
-            f'<figcaption><b>{_esc(f.title)}.</b> <span class=counts>{_esc(f.caption)}</span>{extra}</figcaption>\n'
-            "</figure>")
-    comparison = [comparison_table(cases, c) for c in criteria]
-    if len(criteria) >= 2:
-        comparison.append(crosstab_table(cases, criteria[0], criteria[1]))
+    import matplotlib
 
-    template = Template(resources.files("corpus").joinpath("report_template.html").read_text("utf-8"))
-    page = template.substitute(
-        title="Extremism and terrorism cases: a comparison by criteria",
-        generated=_esc(info["created_at"]), corpus_version=_esc(info["corpus_version"]),
-        coverage=coverage_html(cov), figures="\n".join(figure_blocks), comparison="\n".join(comparison),
-        cases=cases_html(cases), provenance=provenance_html(info, image_format, criteria))
+    page = render({
+        "title": TITLE,
+        "not_stated": NOT_STATED,
+        "coverage": cov,
+        "figures": figures,
+        "penalty_articles": article_notes(cases, titles),
+        "comparisons": [comparison(cases, c) for c in criteria],
+        "crosstab": crosstab(cases, criteria[0], criteria[1]) if len(criteria) >= 2 else None,
+        "cases": case_rows(cases),
+        "provenance": {"info": info, "image_format": image_format, "matplotlib": matplotlib.__version__,
+                       "command": ("corpus report " + " ".join(f"--by {c.name}" for c in criteria)).strip()},
+    })
     index = out_dir / "index.html"
     try:
         index.write_text(page, "utf-8")

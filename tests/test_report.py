@@ -183,6 +183,29 @@ def test_a_sparse_corpus_draws_not_stated(tmp_path, runner):
     assert 'data-value="not stated" data-cases="1"' in page
 
 
+def test_markup_in_the_data_is_escaped(tmp_path, runner):
+    """A case title, region or outlet holding markup is text on the page: the templates escape
+    every value (Jinja autoescape), attributes included."""
+    path = tmp_path / "markup.db"
+    db = open_db(path)
+    title = '<script>alert("x")</script> & more'
+    db["cases"].insert({"id": "c1", "title": title, "region": 'R&D "<i>"', "articles": "[]", "orgs": "[]",
+                        "platforms": "[]", "languages": json.dumps(["ru"]), "n_documents": 1})
+    db["sources"].insert({"name": "<b>outlet</b>", "title": "<em>Outlet</em>"})
+    db["documents"].insert({"id": "d1", "url": "https://example.org/1", "source": "<b>outlet</b>", "lang": "ru",
+                            "is_case_report": 1})
+    db.conn.close()
+    out = tmp_path / "r"
+    result = runner.invoke(cli, ["report", "--db", str(path), "-o", str(out), "--by", "region", "--by", "year"])
+    assert result.exit_code == 0, result.output
+    page = (out / "index.html").read_text("utf-8")
+    assert "<script" not in page and "<b>outlet" not in page and "<i>" not in page and "<em>Outlet" not in page
+    assert '<td>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more</td>' in page
+    assert 'data-value="R&amp;D &#34;&lt;i&gt;&#34;" data-cases="1"' in page
+    assert ('<tr data-outlet="&lt;b&gt;outlet&lt;/b&gt;"><td>&lt;b&gt;outlet&lt;/b&gt;</td>'
+            '<td>&lt;em&gt;Outlet&lt;/em&gt;</td>') in page
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 def test_unknown_criterion(runner, demo_db, tmp_path):
