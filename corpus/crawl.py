@@ -257,24 +257,9 @@ def run_crawl(
     job = CrawlJob(sources, since=since, refresh=refresh, sample=sample, settings={
         "LOG_LEVEL": log_level, "CORPUS_CONTACT": _contact(extra_settings, sample), **extra_settings})
     db_path = Path(db_path)
-    db = open_db(db_path)
+    open_db(db_path).conn.close()  # a bad database file is reported before the lock is taken
     with crawl_lock(db_path) as lock:
-        with db.conn:
-            # We hold the lock, so a run still marked running died without recording its end.
-            db.execute("UPDATE crawl_runs SET status = 'interrupted', exit_code = ? WHERE status = 'running'",
-                       [EXIT_SOURCE_ERRORS])
-            for src in sources:
-                db["sources"].upsert(
-                    {"name": src.name, "title": src.title, "base_url": src.base_url,
-                     "languages": ",".join(src.languages), "country": src.country}, pk="name")
-            # A distributed crawl's frontier is in Redis, not in a job directory.
-            resumed = False if distributed else _prepare_job(job_dir(db_path), job.identity())
-            run_id = db["crawl_runs"].insert(
-                {"started": now(), "status": "running", "sources": ",".join(s.name for s in sources),
-                 "resumed": int(resumed)}).last_pk
-        if not refresh:
-            job.seen, job.validators = _seen(db), _validators(db, sources)
-        db.conn.close()
+        run_id, resumed = _start(db_path, job, resumable=not distributed)
         lock.note(run_id=run_id, db=str(db_path))
 
         runner: Runner
@@ -293,6 +278,29 @@ def run_crawl(
         result = _result(run_id, sources, outcome, resumed)
         _record(db_path, result, outcome.stats)
     return result
+
+
+def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
+    """Record the run's start (and the end of any run that died without recording it); fill
+    the job with what the store has. Returns the run id and whether a frontier is resumed."""
+    db = open_db(db_path)
+    with db.conn:
+        # We hold the lock, so a run still marked running died without recording its end.
+        db.execute("UPDATE crawl_runs SET status = 'interrupted', exit_code = ? WHERE status = 'running'",
+                   [EXIT_SOURCE_ERRORS])
+        for src in job.sources:
+            db["sources"].upsert(
+                {"name": src.name, "title": src.title, "base_url": src.base_url,
+                 "languages": ",".join(src.languages), "country": src.country}, pk="name")
+        # A distributed crawl's frontier is in Redis, not in a job directory.
+        resumed = _prepare_job(job_dir(db_path), job.identity()) if resumable else False
+        run_id = db["crawl_runs"].insert(
+            {"started": now(), "status": "running", "sources": ",".join(s.name for s in job.sources),
+             "resumed": int(resumed)}).last_pk
+    if not job.refresh:
+        job.seen, job.validators = _seen(db), _validators(db, job.sources)
+    db.conn.close()
+    return run_id, resumed
 
 
 def _record_failure(db_path: Path, run_id: int, message: str) -> None:
