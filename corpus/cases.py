@@ -17,11 +17,11 @@ import numpy as np
 import sqlite_utils
 
 from nlp import cases as grouping
+from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
+from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
 from corpus.store import now, to_json
-
-STAGE_ORDER = ["detention", "trial", "verdict", "appeal"]
 
 
 @dataclass
@@ -38,18 +38,18 @@ def _loads(value: str | None, default):
 
 def case_documents_input(db: sqlite_utils.Database) -> list[dict]:
     """The processed case reports, as the signatures nlp.cases groups."""
+    columns = [f.column for f in stored_facts() if f.name != "is_case_report"]
     rows = db.query(
-        "SELECT id, lang, source, title, text, published, places, articles, penalties, event_dates, "
-        "convicted_count, orgs, platforms, stage, persons, names FROM documents "
+        f"SELECT id, lang, source, title, text, published, {', '.join(columns)} FROM documents "
         "WHERE is_case_report = 1 AND processed_hash IS NOT NULL ORDER BY id")
     docs = []
     for r in rows:
-        places = _loads(r["places"], [])
-        docs.append({**r, "places": places, "regions": grouping.regions_of(places),
-                     "articles": _loads(r["articles"], []), "penalties": _loads(r["penalties"], []),
-                     "event_dates": _loads(r["event_dates"], []), "orgs": _loads(r["orgs"], []),
-                     "platforms": _loads(r["platforms"], []), "persons": _loads(r["persons"], []),
-                     "names": _loads(r["names"], [])})
+        doc = dict(r)
+        for fact in stored_facts():
+            if fact.column in doc and (fact.many or fact.item == "json"):
+                doc[fact.name] = _loads(doc.pop(fact.column), fact.empty)
+        doc["regions"] = grouping.regions_of(doc["places"])
+        docs.append(doc)
     return docs
 
 
@@ -87,6 +87,33 @@ def assign_ids(groups: list[list[str]], previous: dict[str, str]) -> tuple[dict[
     return assigned, events
 
 
+def _aggregate(rule: str, values: list, part: str | None):
+    """A case column from its reports' values of one fact (the rules named in nlp.facts.CaseColumn)."""
+    if part:
+        items = [v for value in values for v in (value if isinstance(value, list) else [value]) if v]
+        values = [item.get(part) for item in items if isinstance(item, dict)]
+    stated = [v for v in values if v not in (None, [], "")]
+    if rule == "union":
+        flat = {x for v in stated for x in (v if isinstance(v, list) else [v]) if x is not None}
+        return to_json(sorted(flat))
+    if rule == "max":
+        return max(stated) if stated else None
+    if rule == "furthest_stage":
+        return furthest_stage(stated)
+    if rule == "highest":
+        return highest_court(stated)
+    if rule == "most_common":
+        return Counter(stated).most_common(1)[0][0] if stated else None
+    raise ValueError(f"unknown aggregation rule {rule!r}")
+
+
+def registered_case_columns(members: list[dict]) -> dict:
+    """The case columns that a plain rule makes from one fact (nlp.facts); the custom ones are
+    written out in case_row."""
+    return {col.name: _aggregate(col.aggregate, [d.get(fact.name) for d in members], col.part)
+            for fact, col in case_columns() if col.aggregate != "custom"}
+
+
 def case_row(cid: str, members: list[dict]) -> dict:
     places = Counter(p for d in members for p in d["places"])
     primary = None
@@ -109,10 +136,8 @@ def case_row(cid: str, members: list[dict]) -> dict:
     terms = [{"min_years": t[1], "max_years": t[2]} for t in confirmed if t[0] == main_kind and t[1] is not None]
     events = sorted(e for d in members for e in d["event_dates"])
     published = sorted(d["published"][:10] for d in members if d.get("published"))
-    stages = [d["stage"] for d in members if d.get("stage") in STAGE_ORDER]
-    counts = [d["convicted_count"] for d in members if d.get("convicted_count")]
     # The title of the most advanced report (a verdict over a detention) names the case best.
-    lead = max(members, key=lambda d: (STAGE_ORDER.index(d["stage"]) if d.get("stage") in STAGE_ORDER else -1,
+    lead = max(members, key=lambda d: (STAGES.index(d["stage"]) if d.get("stage") in STAGES else -1,
                                        d.get("published") or ""))
     # The year a case surfaced: its first report (event dates can reach back years, e.g. a
     # moratorium "since 2003" named in a 2016 verdict).
@@ -130,21 +155,15 @@ def case_row(cid: str, members: list[dict]) -> dict:
         "country": primary.country if primary else None,
         "latitude": primary.lat if primary else None,
         "longitude": primary.lon if primary else None,
-        "articles": to_json(sorted({a for d in members for a in d["articles"]})),
         "penalty_kind": main_kind,
         "penalty_min_years": min((p["min_years"] for p in terms), default=None),
         "penalty_max_years": max((p["max_years"] for p in terms), default=None),
-        "convicted_count": max(counts) if counts else None,
-        "orgs": to_json(sorted({o for d in members for o in d["orgs"]})),
-        "platforms": to_json(sorted({p for d in members for p in d["platforms"]})),
-        "stage": max(stages, key=STAGE_ORDER.index) if stages else None,
         "first_event": events[0] if events else None,
         "last_event": events[-1] if events else None,
         "first_published": published[0] if published else None,
         "last_published": published[-1] if published else None,
         "year": year,
-        "genders": to_json(sorted({p["gender"] for d in members for p in d.get("persons") or [] if p.get("gender")})),
-        "ages": to_json(sorted({p["age"] for d in members for p in d.get("persons") or [] if p.get("age")})),
+        **registered_case_columns(members),
         "updated_at": now(),
     }
 
@@ -170,7 +189,7 @@ def ensure_embeddings(db: sqlite_utils.Database, docs: list[dict], *, rebuild: b
                 pk="document_id")
         stored.update({d["id"]: v for d, v in zip(batch, vectors)})
     if not docs:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     return np.vstack([stored[d["id"]] for d in docs]).astype(np.float32)
 
 
@@ -178,7 +197,7 @@ def similar_case_rows(rows: list[dict], members: dict[str, list[int]], vectors: 
     """Top-k similar cases of each case (cosine of case centroids) with the criteria they share."""
     ids = [r["id"] for r in rows]
     by_id = {r["id"]: r for r in rows}
-    centroids = np.vstack([vectors[members[cid]].mean(axis=0) for cid in ids]) if ids else np.zeros((0, 384))
+    centroids = np.vstack([vectors[members[cid]].mean(axis=0) for cid in ids]) if ids else np.zeros((0, EMBEDDING_DIM))
     out, rank = [], Counter()
     for case_id, other, score in grouping.similar_cases(ids, centroids, k):
         rank[case_id] += 1

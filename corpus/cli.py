@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from crawler.sources import RegistryError
+from nlp.vocabulary import LANGUAGES
 
 from corpus.store import StoreError, describe_sqlite_error, open_db
 
@@ -171,7 +172,7 @@ def _report_crawl(result) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("file", default="-", type=click.File("r", encoding="utf-8"))
-@click.option("--lang", type=click.Choice(["auto", "ru", "en"]), default="auto", show_default=True)
+@click.option("--lang", type=click.Choice(["auto", *LANGUAGES]), default="auto", show_default=True)
 @click.option("--published", help="Publication date (YYYY-MM-DD): resolves relative dates.")
 @user_errors
 def extract(file, lang, published):
@@ -180,8 +181,6 @@ def extract(file, lang, published):
     Example: echo "Суд приговорил жителя Семея к 7 годам по ч. 2 ст. 256 УК РК" | corpus extract -
     """
     from nlp import extract as extract_facts
-
-    from corpus.extract_json import public_facts
 
     if published and not _is_date(published):
         raise Fail(f"--published must be a date like 2024-01-31, not {published!r}")
@@ -192,7 +191,7 @@ def extract(file, lang, published):
     if not text.strip():
         raise Fail("the input text is empty")
     facts = extract_facts(text, lang=lang, published=published)
-    click.echo(json.dumps(public_facts(facts), ensure_ascii=False, indent=1))
+    click.echo(json.dumps(facts.public(), ensure_ascii=False, indent=1))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -482,7 +481,7 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
 @user_errors
 def report_command(db_path, out_dir, criteria, image_format):
     """Write the case-comparison report: static HTML with figures (cases per year and region,
-    penalties by article, article x region, a map, organisations and platforms), tables
+    penalties by article, article x region, a map, organisations and online platforms), tables
     comparing cases by the --by criteria, coverage, and the corpus and model versions.
 
     Example: corpus report -o report --by region --by article --by platform

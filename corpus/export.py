@@ -3,8 +3,8 @@ each with a codebook beside it (column, type, meaning, how it was extracted) and
 version it came from.
 
 Columns are read from the table at run time, so a criterion added to `cases` later exports
-without a change here. A TEXT column whose every value is a JSON array is a list column:
-JSON arrays in json/jsonl, `list<...>` in Parquet, and its items joined by "; " in CSV.
+without a change here. A list column (corpus.schema.LIST_COLUMNS, from the facts registry) is
+written as JSON arrays in json/jsonl, `list<...>` in Parquet, and its items joined by "; " in CSV.
 
 Example (writes cases.parquet, cases.parquet.codebook.md and cases.parquet.codebook.csv)::
 
@@ -31,6 +31,9 @@ from typing import IO, Any, Iterable, Iterator
 import sqlite_utils
 import yaml
 
+from nlp.facts import case_columns, stored_facts
+
+from corpus.schema import LIST_COLUMNS
 from corpus.store import now
 
 TABLES = ("cases", "documents", "mentions")
@@ -121,36 +124,6 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _is_list_column(db: sqlite_utils.Database, table: str, column: str) -> bool | None:
-    """True when every stated value is a JSON array, False when one is not, None when none is stated."""
-    q = _quote(column)
-    stated = db.execute(f"SELECT 1 FROM {_quote(table)} WHERE {q} IS NOT NULL AND {q} != '' LIMIT 1").fetchone()
-    if not stated:
-        return None
-    # CASE keeps json_type from reading text that is not JSON at all.
-    other = db.execute(
-        f"SELECT 1 FROM {_quote(table)} WHERE {q} IS NOT NULL AND {q} != '' AND "
-        f"(CASE WHEN json_valid({q}) THEN json_type({q}) END) IS NOT 'array' LIMIT 1").fetchone()
-    return not other
-
-
-def _list_item_kind(db: sqlite_utils.Database, table: str, column: str) -> str | None:
-    """text, integer, real or json (mixed or nested items); None when every list is empty."""
-    types = {r[0] for r in db.execute(
-        f"SELECT DISTINCT j.type FROM {_quote(table)} AS t, json_each(t.{_quote(column)}) AS j "
-        f"WHERE t.{_quote(column)} IS NOT NULL AND t.{_quote(column)} != ''")}
-    types.discard("null")
-    if not types:
-        return None
-    if types == {"text"}:
-        return "text"
-    if types == {"integer"}:
-        return "integer"
-    if types <= {"integer", "real"}:
-        return "real"
-    return "json"
-
-
 @lru_cache(maxsize=1)
 def _metadata_columns() -> dict[str, dict[str, str]]:
     """Column descriptions from metadata.yml: {table: {column: description}}."""
@@ -175,8 +148,35 @@ def _note(table: str, column: str) -> Any:
     return (_extraction_notes().get(table) or {}).get(column)
 
 
+RULES = {
+    "union": "union over the case's reports",
+    "max": "the largest over the case's reports",
+    "furthest_stage": "the furthest stage over the case's reports",
+    "highest": "the highest over the case's reports",
+    "most_common": "the one named most often over the case's reports",
+    "custom": "combined over the case's reports by corpus group",
+}
+
+
+def _fact_entry(table: str, column: str) -> tuple[str, str] | None:
+    """(meaning, how) of a column that holds a registered fact (nlp.facts)."""
+    if table == "documents":
+        fact = next((f for f in stored_facts() if f.column == column), None)
+        return (fact.meaning, fact.how) if fact else None
+    if table == "cases":
+        found = next(((f, c) for f, c in case_columns() if c.name == column), None)
+        if found:
+            fact, col = found
+            return col.meaning, f"{fact.how}; {RULES[col.aggregate]}"
+    return None
+
+
 def codebook_entry(table: str, column: str) -> tuple[str, str]:
-    """(meaning, how extracted) of a column: corpus/codebook.yml, falling back to metadata.yml."""
+    """(meaning, how extracted) of a column: the facts registry for fact columns, else
+    corpus/codebook.yml, falling back to metadata.yml for the meaning."""
+    entry = _fact_entry(table, column)
+    if entry:
+        return entry
     note = _note(table, column)
     meaning = how = None
     if isinstance(note, dict):
@@ -189,26 +189,20 @@ def codebook_entry(table: str, column: str) -> tuple[str, str]:
 
 
 def columns(db: sqlite_utils.Database, table: str) -> list[Column]:
-    """The table's columns as they are in this database, in table order, with their codebook."""
+    """The table's columns as they are in this database, in table order, with their codebook.
+    List columns are the ones the schema declares (corpus.schema.LIST_COLUMNS)."""
     if table not in TABLES:
         raise ExportError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
     if not db[table].exists():
         raise ExportError(f"the database has no {table} table")
+    lists = LIST_COLUMNS.get(table, {})
     out = []
     for info in db.execute(f"PRAGMA table_info({_quote(table)})").fetchall():
         name, sql_type = info[1], info[2] or ""
         kind, item = _affinity(sql_type), None
         meaning, how = codebook_entry(table, name)
-        if kind == "text":
-            is_list = _is_list_column(db, table, name)
-            if is_list is None:
-                # Nothing stated yet: trust the documentation, so the schema does not depend on the rows.
-                is_list = "json array" in meaning.lower()
-            if is_list:
-                # With no items to look at, the codebook's declared item type keeps the schema stable.
-                note = _note(table, name)
-                declared = note.get("item") if isinstance(note, dict) else None
-                kind, item = "list", _list_item_kind(db, table, name) or declared or "text"
+        if kind == "text" and name in lists:
+            kind, item = "list", lists[name]
         out.append(Column(name, sql_type, kind, item, meaning, how))
     return out
 

@@ -10,47 +10,29 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from nlp import extract_many
-from nlp.cases import signature
+from nlp.facts import FACTS, Facts
 from nlp.spans import sentence_text
+from nlp.vocabulary import LANGUAGES
 
 from corpus.reference import load_reference_tables
 from corpus.search import search_text
 from corpus.store import now, to_json
-
-NLP_LANGUAGES = ("ru", "en")
-MENTION_KINDS = {
-    "places": "place", "articles": "article", "penalties": "penalty",
-    "event_dates": "event_date", "other_places": "place_other",
-}
-VALUE_KEYS = {
-    "place": ("id", "name", "admin1", "country", "role"),
-    "place_other": ("id", "name", "admin1", "country", "role"),
-    "article": ("code", "article", "part", "paragraph"),
-    "penalty": ("kind", "min_years", "max_years", "regime", "confiscation", "applies_to"),
-    "event_date": ("iso", "precision"),
-}
 
 
 @dataclass
 class ProcessResult:
     processed: int
     mentions: int
-    remaining: int
 
 
 PAGE_SIZE = 500  # documents read from the database at a time: memory stays flat however many are pending
 
 
 def _pending_where(everything: bool) -> str:
-    where = "lang IN ('ru', 'en')"
+    where = "lang IN (" + ", ".join(f"'{lang}'" for lang in LANGUAGES) + ")"
     if not everything:
         where += " AND (processed_hash IS NULL OR processed_hash != content_hash)"
     return where
-
-
-def pending(db: sqlite_utils.Database, *, everything: bool = False) -> list[dict]:
-    return list(iter_pending(db, everything=everything))
 
 
 def count_pending(db: sqlite_utils.Database, *, everything: bool = False) -> int:
@@ -78,33 +60,30 @@ def document_text(doc: dict) -> str:
     return f"{title}\n\n{doc['text']}" if title else doc["text"]
 
 
-def mention_rows(document_id: str, text: str, facts: dict) -> list[dict]:
+def mention_rows(document_id: str, text: str, facts: Facts) -> list[dict]:
+    """One row per item of each fact that has a mention kind (nlp.facts): its value, and where
+    it was found when the item has offsets."""
     rows = []
-    for key, kind in MENTION_KINDS.items():
-        for item in facts.get(key) or []:
-            value = {k: item.get(k) for k in VALUE_KEYS[kind]}
+    for fact in FACTS.values():
+        if not fact.mention:
+            continue
+        value = facts[fact.name]
+        for item in (value if fact.many else [value] if value is not None else []):
+            located = isinstance(item, dict) and item.get("start") is not None
             rows.append({
-                "document_id": document_id, "kind": kind, "value": to_json(value),
-                "text": item.get("text"), "start": item.get("start"), "end": item.get("end"),
-                "sentence": sentence_text(text, item["start"], item["end"]) if item.get("start") is not None else None,
+                "document_id": document_id, "kind": fact.mention,
+                "value": to_json({k: item.get(k) for k in fact.mention_keys} if fact.mention_keys else item),
+                "text": item.get("text") if located else None,
+                "start": item["start"] if located else None, "end": item["end"] if located else None,
+                "sentence": sentence_text(text, item["start"], item["end"]) if located else None,
             })
-    for kind, key in (("org", "orgs"), ("platform", "platforms")):
-        for value in facts.get(key) or []:
-            rows.append({"document_id": document_id, "kind": kind, "value": to_json(value),
-                         "text": None, "start": None, "end": None, "sentence": None})
     return rows
 
 
-def summary_columns(facts: dict) -> dict:
-    """The document's case signature, one column per criterion (lists as JSON)."""
-    sig = signature(facts)
-    return {
-        "is_case_report": int(bool(facts["is_case_report"])),
-        **{key: to_json(sig[key]) for key in ("places", "articles", "penalties", "event_dates", "orgs", "platforms",
-                                              "persons", "names")},
-        "convicted_count": sig["convicted_count"],
-        "stage": sig["stage"],
-    }
+def summary_columns(facts: Facts) -> dict:
+    """The document's case signature, one column per stored fact (lists and objects as JSON)."""
+    return {column: to_json(value) if isinstance(value, (list, dict)) else value
+            for column, value in facts.document_columns().items()}
 
 
 def run_process(
@@ -133,7 +112,7 @@ def run_process(
         processed += len(batch)
         if progress:
             progress(len(batch))
-    return ProcessResult(processed=processed, mentions=mentions, remaining=0)
+    return ProcessResult(processed=processed, mentions=mentions)
 
 
 def _batches(docs: Iterator[dict], batch_size: int) -> Iterator[tuple[list[dict], list[str]]]:
@@ -147,7 +126,9 @@ def _batches(docs: Iterator[dict], batch_size: int) -> Iterator[tuple[list[dict]
         yield batch, [document_text(d) for d in batch]
 
 
-def _extract_batch(items: list[tuple[str, str, str | None]]) -> list[dict]:
+def _extract_batch(items: list[tuple[str, str, str | None]]) -> list[Facts]:
+    from nlp import extract_many
+
     return list(extract_many(items, batch_size=max(len(items), 1)))
 
 
@@ -169,7 +150,7 @@ def _extracted(docs: Iterator[dict], batch_size: int, n_process: int):
     if n_process <= 1:
         for batch, texts in _batches(docs, batch_size):
             items = [(t, d["lang"], d["published"]) for t, d in zip(texts, batch)]
-            yield batch, texts, list(extract_many(items, batch_size=batch_size))
+            yield batch, texts, _extract_batch(items)
         return
     pool = multiprocessing.get_context("fork").Pool(n_process, initializer=_worker_init)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from nlp.articles import codebook
+from nlp.criminal_code import codebook
 from nlp.gazetteer import places
 
 

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+from nlp.facts import case_columns, stored_facts
+
+SQL_TYPES = {"text": str, "json": str, "integer": int, "boolean": int, "real": float}
+
+
+def _fact_columns() -> dict[str, type]:
+    """documents columns of the stored facts (nlp.facts): lists and objects are JSON text."""
+    return {f.column: str if f.many else SQL_TYPES[f.item] for f in stored_facts()}
+
+
+def _case_fact_columns() -> dict[str, type]:
+    return {c.name: str if c.many else SQL_TYPES[c.item] for _, c in case_columns()}
 
 TABLES: dict[str, dict] = {
     "sources": dict(
@@ -56,11 +67,9 @@ TABLES: dict[str, dict] = {
             "title": str, "published": str, "modified": str, "author": str, "section": str,
             "fetched_at": str, "text": str, "content_hash": str, "duplicate_of": str,
             "raw_id": str, "relevance": float,
-            # Written by `corpus process`: which text version was processed, and a summary.
-            "processed_hash": str, "processed_at": str, "is_case_report": int,
-            "places": str, "articles": str, "penalties": str, "event_dates": str,
-            "convicted_count": int, "orgs": str, "platforms": str, "stage": str,
-            "persons": str, "names": str,
+            # Written by `corpus process`: which text version was processed, and its facts.
+            "processed_hash": str, "processed_at": str,
+            **_fact_columns(),
             # Also written by `corpus process`: lemmas and place tokens for search (corpus/search.py).
             "search_text": str,
         },
@@ -90,13 +99,10 @@ TABLES: dict[str, dict] = {
     "cases": dict(
         columns={
             "id": str, "title": str, "signature": str, "n_documents": int, "languages": str,
-            "outlets": str, "places": str, "place_id": str, "place": str, "region": str,
-            "country": str, "latitude": float, "longitude": float, "articles": str,
-            "penalty_kind": str, "penalty_min_years": float, "penalty_max_years": float,
-            "convicted_count": int, "orgs": str, "platforms": str, "stage": str,
-            "first_event": str, "last_event": str, "first_published": str,
-            "last_published": str, "year": int, "updated_at": str,
-            "genders": str, "ages": str,
+            "outlets": str, "place_id": str, "place": str, "region": str,
+            "country": str, "latitude": float, "longitude": float,
+            **_case_fact_columns(),
+            "first_published": str, "last_published": str, "year": int, "updated_at": str,
         },
         pk="id",
     ),
@@ -124,6 +130,27 @@ TABLES: dict[str, dict] = {
         pk="id",
     ),
 }
+
+# Columns that hold a JSON array, and the type of its items (text, integer, real, json): the
+# export writes them as lists whatever rows there are.
+LIST_COLUMNS: dict[str, dict[str, str]] = {
+    "documents": {f.column: f.column_item or f.item for f in stored_facts() if f.many},
+    "cases": {"languages": "text", "outlets": "text",
+              **{c.name: c.item for _, c in case_columns() if c.many}},
+    "mentions": {},
+}
+
+
+
+def fact_column_descriptions() -> dict[str, dict[str, str]]:
+    """{table: {column: meaning}} for the columns that hold a fact: what Datasette shows above
+    them and the export's codebook says (metadata.yml describes only the other columns)."""
+    lists = " (JSON array)"
+    return {
+        "documents": {f.column: f.meaning + (lists if f.many else "") for f in stored_facts()},
+        "cases": {c.name: c.meaning + (lists if c.many else "") for _, c in case_columns()},
+    }
+
 
 INDEXES: list[tuple[str, list[str], bool]] = [
     ("documents", ["url"], True),
@@ -189,4 +216,3 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for table, columns in FTS.items():
         # replace=True rebuilds an index whose columns or tokenizer changed, and leaves a current one alone.
         db[table].enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

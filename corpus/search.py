@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from nlp.gazetteer import places
-from nlp.lemmatizer import lemma
+from nlp.lemmas import lemma
 
 WORD = re.compile(r"\w+(?:-\w+)*")
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)

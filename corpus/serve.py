@@ -1,5 +1,9 @@
 """Publishing: Datasette over corpus.db with metadata.yml, plugins/ and templates/, read-only.
 
+The three ship inside the `corpus` package (corpus/metadata.yml, corpus/plugins/,
+corpus/templates/; the repository's top-level names are links to them), so an installed
+`corpus serve` works from any directory.
+
 `corpus serve` and the tests build the same Datasette with `build()`. The database is always
 named "corpus", the name that metadata.yml, the canned queries and the templates use, whatever
 the file is called. It is opened immutable (SQLite `immutable=1`: no locks, no writes, row
@@ -19,9 +23,10 @@ from typing import Any, Iterable
 
 import yaml
 
+from corpus.schema import fact_column_descriptions
+
 from corpus.store import StoreError, open_db
 
-ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "corpus"
 
 
@@ -29,12 +34,18 @@ class ServeError(StoreError):
     pass
 
 
+def packaged(name: str) -> Path:
+    """A file or directory shipped inside the `corpus` package: metadata.yml, plugins, templates.
+
+    A path on disk, as Datasette needs for its plugins and templates directories (the package is
+    installed unzipped, by pip or as an editable checkout).
+    """
+    return Path(str(resources.files("corpus").joinpath(name)))
+
+
 def metadata_path() -> Path:
-    """metadata.yml at the repository root, or the copy packaged with `corpus`."""
-    root = ROOT / "metadata.yml"
-    if root.exists():
-        return root
-    return Path(str(resources.files("corpus").joinpath("metadata.yml")))
+    """corpus/metadata.yml (the repository's top-level metadata.yml links to it)."""
+    return packaged("metadata.yml")
 
 
 def load_metadata() -> tuple[dict, dict]:
@@ -45,6 +56,10 @@ def load_metadata() -> tuple[dict, dict]:
     """
     data = yaml.safe_load(metadata_path().read_text("utf-8")) or {}
     settings = data.pop("settings", None) or {}
+    # Fact columns are described once, in the facts registry (nlp/facts.py).
+    tables = data.setdefault("databases", {}).setdefault(DATABASE, {}).setdefault("tables", {})
+    for table, described in fact_column_descriptions().items():
+        tables.setdefault(table, {}).setdefault("columns", {}).update(described)
     return data, settings
 
 
@@ -78,7 +93,7 @@ def build(db_path: str | Path, *, live: bool = False, settings: Iterable[tuple[s
     merged = {name: coerce_setting(name, value) for name, value in [*defaults.items(), *settings]}
     ds = Datasette(
         metadata=metadata, settings=merged,
-        plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
+        plugins_dir=str(packaged("plugins")), template_dir=str(packaged("templates")),
     )
     ds.remove_database("_memory")
     ds.add_database(Database(ds, path=str(db_path), is_mutable=live), name=DATABASE)

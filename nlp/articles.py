@@ -9,14 +9,13 @@ the country the text is about (Kazakhstan by default).
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import lru_cache
-from importlib import resources
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp.criminal_code import codebook
 from nlp.numbers import ordinal_pattern, to_number
 from nlp.spans import ensure_extension
 
@@ -79,16 +78,6 @@ COUNTRY_CUES = {
     "UZ-CC": re.compile(r"Узбек|Uzbek|Ташкент|Tashkent", re.I),
     "TJ-CC": re.compile(r"Таджик|Tajik|Душанбе|Dushanbe", re.I),
 }
-
-
-@lru_cache(maxsize=1)
-def codebook() -> dict[tuple[str, str], dict[str, str]]:
-    """Titles of the Kazakh articles on extremism and terrorism, in both languages."""
-    path = resources.files("nlp").joinpath("data/kz_cc_articles.csv")
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8") as fh:
-        return {(row["code"], row["article"]): row for row in csv.DictReader(fh)}
 
 
 def _numbers(group: str | None, lang: str) -> list[int | None]:

@@ -18,8 +18,10 @@ from spacy.tokens import Doc
 
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
+from nlp.vocabulary import STAGES
 
-STAGES = ("appeal", "verdict", "trial", "detention")
+# Furthest first: the first stage whose cues match is the one reported.
+STAGES_FURTHEST_FIRST = tuple(reversed(STAGES))
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -170,10 +172,10 @@ def _stage(text: str, lang: str, imposed: bool) -> str | None:
     cues = _cues()[lang]
     head = text[:300]
     for scope in (head, text):
-        hits = {stage for stage in STAGES if re.search("|".join(cues[stage]), scope, re.I)}
+        hits = {stage for stage in STAGES_FURTHEST_FIRST if re.search("|".join(cues[stage]), scope, re.I)}
         if imposed:
             hits.add("verdict")
-        for stage in STAGES:
+        for stage in STAGES_FURTHEST_FIRST:
             if stage in hits:
                 return stage
     return None

@@ -29,6 +29,7 @@ from itertools import combinations
 
 import numpy as np
 
+from nlp.facts import stored_facts
 from nlp.gazetteer import get as get_place
 
 
@@ -56,24 +57,6 @@ def thresholds() -> Thresholds:
 
 # --- signatures ------------------------------------------------------------------------------
 
-CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
-                    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
-                     "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
-                     "a", "g", "k", "n", "o", "u", "u", "h", "i"]))
-
-
-def name_key(name: str) -> str | None:
-    """A spelling-independent key for a surname: Latin consonant skeleton of the last word.
-    "Кулекбаев" and "Kulekbayev" both give "klkbv"."""
-    words = re.findall(r"[^\W\d_]+", name.lower())
-    if not words:
-        return None
-    latin = "".join(CYRILLIC.get(ch, ch) for ch in words[-1])
-    skeleton = re.sub(r"[aeiouyhw]", "", latin)
-    skeleton = re.sub(r"(.)\1+", r"\1", skeleton)
-    return skeleton if len(skeleton) >= 3 else None
-
-
 def regions_of(place_ids: list[str]) -> list[str]:
     """The regions (admin1 ids) of places, so "Семей" and "Abai region" meet."""
     out = set()
@@ -84,22 +67,12 @@ def regions_of(place_ids: list[str]) -> list[str]:
     return sorted(out)
 
 
-def signature(facts: dict) -> dict:
-    """The language-independent case signature of one report's extracted facts."""
-    places = list(dict.fromkeys(p["id"] for p in facts.get("places") or []))
-    return {
-        "places": places,
-        "regions": regions_of(places),
-        "articles": sorted({f"{a['code']} {a['article']}" for a in facts.get("articles") or []}),
-        "penalties": [{k: p.get(k) for k in ("kind", "min_years", "max_years")} for p in facts.get("penalties") or []],
-        "event_dates": list(dict.fromkeys(d["iso"] for d in facts.get("event_dates") or [])),
-        "convicted_count": facts.get("convicted_count"),
-        "orgs": list(facts.get("orgs") or []),
-        "platforms": list(facts.get("platforms") or []),
-        "persons": [{k: p.get(k) for k in ("age", "gender")} for p in facts.get("persons") or []],
-        "names": sorted({k for k in (name_key(n) for n in facts.get("names") or []) if k}),
-        "stage": facts.get("stage"),
-    }
+def signature(facts) -> dict:
+    """The language-independent case signature of one report's extracted facts (nlp.facts.Facts,
+    or a dict of the same keys): each stored fact as its documents column holds it, plus regions."""
+    sig = {fact.name: fact.store(facts.get(fact.name)) for fact in stored_facts() if fact.name != "is_case_report"}
+    sig["regions"] = regions_of(sig["places"])
+    return sig
 
 
 def prepare(rows: list[dict]) -> tuple[list[dict], np.ndarray]:

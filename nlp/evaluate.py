@@ -12,34 +12,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp.extraction import extract_many
+from nlp.facts import FACTS, Fact
 
-FIELDS = ("articles", "penalties", "places", "event_dates", "orgs", "platforms",
-          "convicted_count", "persons", "stage", "is_case_report")
+# Every public fact is scored (nlp.facts); a gold record without a fact's key leaves it unscored.
+FIELDS = tuple(name for name, fact in FACTS.items() if fact.public)
 
 
 def _num(value):
-    if value is None:
-        return None
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
 
-def normalise(field: str, record: dict) -> set:
+def _key(fact: Fact, item) -> tuple:
+    if isinstance(item, dict):
+        return tuple(_num(item.get(k)) for k in fact.scored_keys)
+    return (item,)  # a gold place given by id, or a plain value
+
+
+def normalise(field: str, record) -> set:
+    fact = FACTS[field]
     value = record.get(field)
-    if field == "articles":
-        return {(a["code"], str(a["article"]), a.get("part"), a.get("paragraph")) for a in value or []}
-    if field == "penalties":
-        return {(p["kind"], _num(p.get("min_years")), _num(p.get("max_years"))) for p in value or []}
-    if field == "places":
-        return {p if isinstance(p, str) else p["id"] for p in value or []}
-    if field == "event_dates":
-        return {(d["iso"], d["precision"]) for d in value or []}
-    if field in ("orgs", "platforms"):
-        return set(value or [])
-    if field == "persons":
-        return {(p.get("age"), p.get("gender")) for p in value or []}
     if field == "is_case_report":
         return {True} if value else set()
-    return set() if value is None else {value}
+    if fact.many:
+        return {_key(fact, item) if fact.scored_keys else item for item in value or []}
+    if value is None:
+        return set()
+    return {_key(fact, value)} if fact.scored_keys else {value}
 
 
 @dataclass
@@ -73,6 +73,8 @@ def evaluate(gold: list[dict]) -> tuple[dict[tuple[str, str], Score], list[dict]
     errors = []
     for g, p in zip(gold, predictions):
         for field in FIELDS:
+            if field not in g:
+                continue
             want, got = normalise(field, g), normalise(field, p)
             for lang in (g["lang"], "all"):
                 s = scores[(lang, field)]
@@ -128,10 +130,3 @@ def score_groups(rows: list[dict], groups: list[list[str]]) -> GroupScore:
     r = tp / (tp + fn) if tp + fn else 1.0
     return GroupScore(p, r, 2 * p * r / (p + r) if p + r else 0.0,
                       cross_found / cross_gold if cross_gold else 1.0, tp + fn, tp + fp)
-
-
-def evaluate_groups(rows: list[dict]) -> GroupScore:
-    from nlp.cases import group, prepare
-
-    docs, vectors = prepare(rows)
-    return score_groups(rows, group(docs, vectors))

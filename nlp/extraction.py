@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterable, Iterator
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from nlp.dates import parse_published
+from nlp.facts import FACTS, Facts
 from nlp.pipelines import get_pipeline
+from nlp.vocabulary import LANGUAGES
 
-LANGS = ("ru", "en")
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 
 def guess_lang(text: str) -> str:
@@ -21,31 +22,19 @@ def guess_lang(text: str) -> str:
     return "ru" if cyr >= lat else "en"
 
 
-def _clean(items: list[dict], drop: tuple[str, ...] = ()) -> list[dict]:
-    return [{k: v for k, v in item.items() if k not in drop} for item in items]
-
-
-def doc_to_facts(doc: Doc) -> dict:
-    """The facts found in a processed Doc, as plain data (each item keeps its `text`, `start`, `end`).
-
-    The facts describe a case, so a text that reports none (a law, statistics, sport) has none.
-    """
+def doc_to_facts(doc: Doc) -> Facts:
+    """The facts found in a processed Doc, one per registered fact (nlp.facts); items keep their
+    `text`, `start` and `end`. The facts describe a case, so a text that reports none (a law,
+    statistics, sport) has none of the case-only ones."""
     case = bool(doc._.is_case_report)
-    return {
-        "lang": doc.lang_,
-        "is_case_report": case,
-        "places": (doc._.places or []) if case else [],
-        "other_places": [m for m in (doc._.place_mentions or []) if m["role"] != "case"],
-        "articles": (doc._.articles or []) if case else [],
-        "penalties": (doc._.penalties or []) if case else [],
-        "event_dates": (doc._.event_dates or []) if case else [],
-        "convicted_count": doc._.convicted_count if case else None,
-        "orgs": (doc._.orgs or []) if case else [],
-        "platforms": (doc._.platforms or []) if case else [],
-        "persons": (doc._.persons or []) if case else [],
-        "names": doc._.names or [],
-        "stage": doc._.stage if case else None,
-    }
+    values = {}
+    for fact in FACTS.values():
+        value = getattr(doc._, fact.name)
+        if value is None or (fact.case_only and not case):
+            value = fact.empty
+        values[fact.name] = value
+    values["is_case_report"] = case
+    return Facts(lang=doc.lang_, **values)
 
 
 def extract_many(
@@ -53,18 +42,18 @@ def extract_many(
     *,
     batch_size: int = 16,
     n_process: int = 1,
-) -> Iterator[dict]:
+) -> Iterator[Facts]:
     """Facts for many (text, lang, published) triples, in order; lang None or "auto" means guess.
 
     Texts of one language go through `nlp.pipe` together, in batches.
     """
     items = list(texts)
-    results: list[dict | None] = [None] * len(items)
+    results: list[Facts | None] = [None] * len(items)
     by_lang: dict[str, list[int]] = {}
     for i, (text, lang, _) in enumerate(items):
         lang = guess_lang(text) if lang in (None, "auto") else lang
-        if lang not in LANGS:
-            raise ValueError(f"unsupported language {lang!r}: use one of {', '.join(LANGS)} or auto")
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}: use one of {', '.join(LANGUAGES)} or auto")
         by_lang.setdefault(lang, []).append(i)
     for lang, indexes in by_lang.items():
         nlp = get_pipeline(lang)
@@ -81,6 +70,6 @@ def extract_many(
     yield from results  # type: ignore[misc]
 
 
-def extract(text: str, lang: str | None = "auto", published: str | dt.date | None = None) -> dict:
+def extract(text: str, lang: str | None = "auto", published: str | dt.date | None = None) -> Facts:
     """Facts of one text: places, articles, penalties, event dates, counts, organisations..."""
     return next(extract_many([(text, lang, published)]))

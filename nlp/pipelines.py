@@ -12,11 +12,12 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
-# Importing the modules registers their factories.
-from nlp import articles, dates, facts, lemmatizer, natasha_ner, penalties, places  # noqa: F401
+from nlp.vocabulary import LANGUAGES
 
-OUR_COMPONENTS = ["case_places", "case_articles", "case_penalties", "case_dates", "case_facts"]
-LANGUAGES = ("en", "ru")
+# Importing the modules registers their factories.
+from nlp import articles, case_facts, courts, dates, lemmatizer, natasha_ner, penalties, places  # noqa: F401
+
+OUR_COMPONENTS = ["case_places", "case_articles", "case_penalties", "case_dates", "case_court", "case_facts"]
 MAX_LENGTH = 2_000_000
 
 

@@ -188,10 +188,12 @@ def find_places(doc: Doc, matcher: PhraseMatcher) -> tuple[list[dict], list[dict
 def make_case_places(nlp: Language, name: str):
     ensure_extension("places", default=None)
     ensure_extension("place_mentions", default=None)
+    ensure_extension("other_places", default=None)
     matcher = _patterns(nlp)
 
     def case_places(doc: Doc) -> Doc:
         doc._.place_mentions, doc._.places = find_places(doc, matcher)
+        doc._.other_places = [m for m in doc._.place_mentions if m["role"] != "case"]
         return doc
 
     return case_places

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import re
 
-from spacy.tokens import Doc, Span
-
-
-def span_of(doc: Doc, start: int, end: int) -> Span | None:
-    """The token span covering characters [start, end), expanded to token boundaries."""
-    return doc.char_span(start, end, alignment_mode="expand")
 
 
 def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
@@ -30,7 +24,11 @@ def sentence_text(text: str, start: int, end: int) -> str:
     return text[s:e].strip()
 
 
-def ensure_extension(name: str, default=None, cls=Doc) -> None:
+def ensure_extension(name: str, default=None, cls=None) -> None:
+    # spaCy is imported here, not at the top: the text helpers above serve the store without a model.
+    from spacy.tokens import Doc
+
+    cls = cls or Doc
     if not cls.has_extension(name):
         cls.set_extension(name, default=default)
 

@@ -9,7 +9,8 @@ import pytest
 
 from corpus.cases import run_group
 from corpus.store import open_db
-from nlp.cases import group, name_key, pair_score, prepare
+from nlp.cases import group, pair_score, prepare
+from nlp.names import name_key
 from nlp.evaluate import load_gold, score_groups
 
 GOLD = Path(__file__).parent / "gold"

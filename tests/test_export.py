@@ -274,7 +274,9 @@ def test_mention_filters_follow_their_document_and_keep_reading_order(runner, sm
     assert starts == [1, 5]
 
 
-def test_a_column_added_later_is_exported_and_typed_from_its_values(runner, small_db, tmp_path):
+def test_a_column_added_later_is_exported_as_its_sqlite_type(runner, small_db, tmp_path):
+    """Lists are what the schema declares (corpus.schema.LIST_COLUMNS), never guessed from rows:
+    an undeclared TEXT column stays text even when its values look like JSON arrays."""
     small_db = Path(shutil.copy(small_db, tmp_path / "copy.db"))
     conn = sqlite3.connect(small_db)
     conn.execute("ALTER TABLE cases ADD COLUMN victims_new INTEGER")
@@ -285,8 +287,9 @@ def test_a_column_added_later_is_exported_and_typed_from_its_values(runner, smal
     out = tmp_path / "cases.parquet"
     export_file(runner, small_db, "cases", out)
     table = pq.read_table(out)
-    assert table.schema.field("tags_new").type == pa.list_(pa.string())
-    assert table.column("tags_new").to_pylist() == [["a", "b"], None, None, None]
+    assert table.schema.field("tags_new").type == pa.string()
+    assert table.column("tags_new").to_pylist() == ['["a", "b"]', None, None, None]
+    assert table.schema.field("languages").type == pa.list_(pa.string())
     assert table.column("victims_new").to_pylist() == [3, None, None, None]
     book = read_codebook(Path(f"{out}.codebook.csv"))
     assert "not documented" in book["tags_new"]["how_extracted"]

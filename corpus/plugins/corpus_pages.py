@@ -24,11 +24,15 @@ from datasette.utils import path_with_added_args, tilde_encode, urlsafe_componen
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from corpus.schema import LIST_COLUMNS as SCHEMA_LISTS
 from corpus.serve import DATABASE
+
+CASE_LISTS = SCHEMA_LISTS["cases"]
 
 ID_COLUMNS = {"case_id": "cases", "similar_case_id": "cases", "other_case_id": "cases", "document_id": "documents"}
 LANGUAGES = {"ru": "Russian (русский)", "en": "English", "kk": "Kazakh (қазақша)"}
-LIST_COLUMNS = ("languages", "outlets", "orgs", "platforms", "genders", "ages")
+# List columns of a case row (corpus.schema), except places and articles: the case page shows those its own way.
+LIST_COLUMNS = tuple(c for c in CASE_LISTS if c not in ("places", "articles"))
 MATCH = re.compile(r"\[([^\[\]]*)\]")
 
 

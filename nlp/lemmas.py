@@ -1,0 +1,25 @@
+"""Russian lemmas with pymorphy3, cached per word form (no spaCy: the search column uses them too).
+
+News text repeats its words, so a cache keyed on the form is about ten times faster than
+parsing every token afresh. Without a tagger there is no part of speech to choose between
+parses: the most probable parse's normal form is the lemma.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    if not word or not any(ch.isalpha() for ch in word):
+        return word
+    parses = _morph().parse(word)
+    return parses[0].normal_form if parses else word.lower()
