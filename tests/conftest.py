@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import urllib.request
@@ -11,6 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from corpus.cli import cli
+
+# The models directory defaults to models/ of the current directory; the tests use the checkout's
+# wherever they run from (make sets it as well).
+os.environ.setdefault("CORPUS_MODELS_DIR", str(Path(__file__).resolve().parent.parent / "models"))
 
 
 def free_port() -> int:
