@@ -1,0 +1,98 @@
+"""Save and check the texts of the real-report development set (the texts are never committed).
+
+The set in tests/realtext/ keeps references and labels only: query, url, rank, chars and the
+SHA-1 of each excerpt. The texts are retrieved again by running the stored queries through the
+page search and saving each answer as it came (JSON); this script turns those answers into one
+text file per page, named by its SHA-1, and says which labelled pages are present and intact.
+
+    python scripts/realtext.py save ANSWER.json [ANSWER.json ...] --dir TEXTS
+    python scripts/realtext.py check tests/realtext/*.jsonl --dir TEXTS
+    python scripts/realtext.py queries tests/realtext/*.jsonl     # the distinct queries to re-run
+
+An answer file is the search answer exactly as returned: {"query": ..., "results": [{"rank",
+"url", "excerpt"}, ...]}. The excerpt is written byte for byte (UTF-8, no stripping).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def save(answers: list[Path], directory: Path) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    for answer in answers:
+        data = json.loads(answer.read_text(encoding="utf-8"))
+        for result in data.get("results", []):
+            text = result["excerpt"]
+            digest = sha1(text)
+            (directory / f"{digest}.txt").write_bytes(text.encode("utf-8"))
+            print(json.dumps({"query": data.get("query"), "rank": result.get("rank"), "url": result.get("url"),
+                              "chars": len(text), "sha1": digest}, ensure_ascii=False))
+    return 0
+
+
+def labelled(files: list[Path]) -> list[dict]:
+    records = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                records.append(json.loads(line))
+    return records
+
+
+def check(files: list[Path], directory: Path) -> int:
+    missing = bad = 0
+    records = labelled(files)
+    for record in records:
+        path = directory / f"{record['sha1']}.txt"
+        if not path.exists():
+            missing += 1
+            print(f"missing\t{record['id']}\t{record['url']}")
+            continue
+        text = path.read_bytes().decode("utf-8")
+        if sha1(text) != record["sha1"] or len(text) != record["chars"]:
+            bad += 1
+            print(f"changed\t{record['id']}\t{record['url']}")
+    print(f"{len(records) - missing - bad} of {len(records)} texts present and intact", file=sys.stderr)
+    return 1 if missing or bad else 0
+
+
+def queries(files: list[Path]) -> int:
+    seen = []
+    for record in labelled(files):
+        if record["query"] not in seen:
+            seen.append(record["query"])
+    for query in seen:
+        print(query)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_save = sub.add_parser("save")
+    p_save.add_argument("answers", nargs="+", type=Path)
+    p_save.add_argument("--dir", type=Path, required=True)
+    p_check = sub.add_parser("check")
+    p_check.add_argument("labels", nargs="+", type=Path)
+    p_check.add_argument("--dir", type=Path, required=True)
+    p_queries = sub.add_parser("queries")
+    p_queries.add_argument("labels", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "save":
+        return save(args.answers, args.dir)
+    if args.command == "check":
+        return check(args.labels, args.dir)
+    return queries(args.labels)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
