@@ -35,7 +35,7 @@ from pathlib import Path
 
 from crawler.sample_site.mirror import mirror_sources, serve_mirror
 from corpus.crawl import run_crawl
-from corpus.store import open_db
+from corpus.database import open_db
 
 
 def scrapy_bench(seconds: int) -> dict:

@@ -73,7 +73,7 @@ def vary(text: str, i: int, rng: random.Random, lang: str) -> str:
 
 
 def build_db(path: Path, n: int, seed: int = 1) -> dict:
-    from corpus.store import open_db
+    from corpus.database import open_db
 
     rng = random.Random(seed)
     texts = pool()

@@ -21,7 +21,7 @@ from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
 from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
-from corpus.store import now, to_json
+from corpus.database import now, to_json
 
 
 @dataclass

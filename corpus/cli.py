@@ -14,7 +14,7 @@ import click
 from crawler.sources import RegistryError
 from nlp.vocabulary import LANGUAGES
 
-from corpus.store import StoreError, describe_sqlite_error, open_db
+from corpus.database import StoreError, describe_sqlite_error, open_db
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -339,36 +339,58 @@ def reextract(db_path):
 
     Example: corpus reextract --db corpus.db
     """
-    from corpus.reextract import run_reextract
+    from corpus.rebuild import rebuild_documents
 
     db = open_db(db_path, create=False)
-    result = run_reextract(db)
+    result = rebuild_documents(db)
     click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed, "
                f"{result['kept']} kept as they were (the page no longer passes)", err=True)
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--gold", "gold_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Gold file (default: tests/gold/extraction.jsonl).")
+@click.option("--gold", "gold_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold file (default: tests/gold/extraction.jsonl); with --texts, labelled real reports "
+                   "(tests/realtext/*.jsonl; repeatable).")
+@click.option("--texts", "texts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of retrieved real-report texts (<sha1>.txt): score the real-report set.")
 @click.option("--errors", "show_errors", is_flag=True, help="List every disagreement with the gold.")
 @user_errors
-def evaluate(gold_path, show_errors):
-    """Score extraction (P/R/F1 per field and language) against the hand-written gold snippets.
+def evaluate(gold_paths, texts_dir, show_errors):
+    """Score extraction (P/R/F1 per field and language) against the hand-written gold snippets,
+    or, with --texts, against the labelled real reports (also document type and the crawl's
+    relevance gate).
 
     Example: corpus evaluate --errors
+    Example: corpus evaluate --gold tests/realtext/ru-case.jsonl --gold tests/realtext/look.jsonl --texts texts/
     """
-    from nlp.evaluate import evaluate as run, format_table, load_gold
+    if texts_dir:
+        from corpus.realtext import RealTextError, format_scores, load_records, score
 
-    gold_path = gold_path or Path(__file__).resolve().parent.parent / "tests" / "gold" / "extraction.jsonl"
-    if not gold_path.exists():
-        raise Fail(f"gold file {gold_path} does not exist (use --gold)")
-    try:
-        gold = load_gold(gold_path)
-    except (ValueError, KeyError) as exc:
-        raise Fail(f"{gold_path}: not a gold file ({exc})") from None
-    scores, errors = run(gold)
-    click.echo(f"{len(gold)} snippets from {gold_path}")
-    click.echo(format_table(scores))
+        if not gold_paths:
+            raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
+        try:
+            records = load_records(list(gold_paths))
+        except RealTextError as exc:
+            raise Fail(str(exc)) from None
+        result = score(records, texts_dir)
+        if not result.pages:
+            raise Fail(f"none of the {len(records)} labelled texts is in {texts_dir} (see tests/realtext/README.md)")
+        click.echo(format_scores(result))
+        errors = result.errors
+    else:
+        from nlp.evaluate import evaluate as run, format_table, load_gold
+
+        gold_path = gold_paths[0] if gold_paths else (
+            Path(__file__).resolve().parent.parent / "tests" / "gold" / "extraction.jsonl")
+        if not gold_path.exists():
+            raise Fail(f"gold file {gold_path} does not exist (use --gold)")
+        try:
+            gold = load_gold(gold_path)
+        except (ValueError, KeyError) as exc:
+            raise Fail(f"{gold_path}: not a gold file ({exc})") from None
+        scores, errors = run(gold)
+        click.echo(f"{len(gold)} snippets from {gold_path}")
+        click.echo(format_table(scores))
     if show_errors:
         for e in errors:
             click.echo(f"{e['id']}\t{e['field']}\tmissing={e['missing']}\textra={e['extra']}")
@@ -392,7 +414,7 @@ def demo(db_path, port, sample_port, no_serve):
     from corpus.crawl import run_crawl
     from corpus.process import run_process
     from corpus.serve import serve as run_serve
-    from corpus.store import counts
+    from corpus.database import counts
 
     click.echo("1/4 crawling the sample site...", err=True)
     with serve_site(port=sample_port or SAMPLE_PORT) as base:
@@ -481,12 +503,12 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
 @user_errors
 def report_command(db_path, out_dir, criteria, image_format):
     """Write the case-comparison report: static HTML with figures (cases per year and region,
-    penalties by article, article x region, a map, organisations and online platforms), tables
+    penalties by article, article x region, a map, organisations and the online services used), tables
     comparing cases by the --by criteria, coverage, and the corpus and model versions.
 
     Example: corpus report -o report --by region --by article --by platform
     """
-    from corpus.report import ReportError, build_report
+    from corpus.comparison import ReportError, build_report
 
     db = open_db(db_path, create=False, readonly=True)
     try:

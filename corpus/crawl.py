@@ -4,7 +4,7 @@
 the crawl's stats:
 
 - `LocalRunner`: one child process (`python -m crawler.job JOBFILE`) whose item pipelines
-  store the pages (corpus/storage.py). Twisted's reactor cannot be restarted, and a child
+  store the pages (corpus/page_store.py). Twisted's reactor cannot be restarted, and a child
   keeps each run's Scrapy state (and memory) apart from the caller's.
 - `DistributedRunner` (corpus/distributed.py): crawler processes on a shared Redis frontier,
   this process the one writer.
@@ -45,7 +45,7 @@ from crawler.job import CrawlJob
 from crawler.sources import Source
 from crawler.urls import canonicalize
 
-from corpus.store import StoreError, now, open_db, to_json
+from corpus.database import StoreError, now, open_db, to_json
 
 EXIT_OK, EXIT_SOURCE_ERRORS, EXIT_CONFIG = 0, 1, 2
 
@@ -153,7 +153,7 @@ class LocalRunner:
                 **job.settings,
                 "CORPUS_DB": str(self.db_path),
                 "CORPUS_RUN_ID": self.run_id,
-                "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "corpus.storage.StorePipeline": 900},
+                "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "corpus.page_store.StorePipeline": 900},
                 "JOBDIR": str(job_dir(self.db_path)),
             })
             job_file = Path(tmp, "job.json")

@@ -35,8 +35,8 @@ from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact
 from crawler.job import CrawlJob
 
 from corpus.crawl import CrawlConfigError, CrawlLock, JobOutcome
-from corpus.storage import store_page
-from corpus.store import open_db
+from corpus.page_store import store_page
+from corpus.database import open_db
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import yaml
 from nlp.facts import case_columns, stored_facts
 
 from corpus.schema import LIST_COLUMNS
-from corpus.store import now
+from corpus.database import now
 
 TABLES = ("cases", "documents", "mentions")
 FORMATS = ("csv", "json", "jsonl", "parquet")

@@ -16,7 +16,7 @@ from nlp.vocabulary import LANGUAGES
 
 from corpus.reference import load_reference_tables
 from corpus.search import search_text
-from corpus.store import now, to_json
+from corpus.database import now, to_json
 
 
 @dataclass

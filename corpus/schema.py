@@ -185,7 +185,7 @@ INDEXES: list[tuple[str, list[str], bool]] = [
 # since FTS5 has no Russian stemmer.
 FTS: dict[str, list[str]] = {
     "documents": ["title", "text", "search_text"],
-    "cases": ["title", "place", "region", "articles", "orgs", "platforms"],
+    "cases": ["title", "place", "region", *(c.name for _, c in case_columns() if c.searchable)],
 }
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 

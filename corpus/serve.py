@@ -25,7 +25,7 @@ import yaml
 
 from corpus.schema import fact_column_descriptions
 
-from corpus.store import StoreError, open_db
+from corpus.database import StoreError, open_db
 
 DATABASE = "corpus"
 

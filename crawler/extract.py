@@ -17,7 +17,7 @@ DATE_IN_TEXT = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 
 
 @dataclass
-class Article:
+class ExtractedPage:
     url: str
     canonical_url: str
     title: str | None = None
@@ -88,12 +88,12 @@ def _densest_paragraphs(tree) -> str:
     return "\n".join(best)
 
 
-def extract_article(html: str, url: str) -> Article:
+def extract_page(html: str, url: str) -> ExtractedPage:
     """Extract the article from a page; the text is empty when the page has no main content."""
     try:
         tree = lxml_html.fromstring(html)
     except (ValueError, lxml_html.etree.ParserError):
-        return Article(url=url, canonical_url=canonicalize(url))
+        return ExtractedPage(url=url, canonical_url=canonicalize(url))
     ld = _jsonld_articles(tree)
     art = ld[0] if ld else {}
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
@@ -124,7 +124,7 @@ def extract_article(html: str, url: str) -> Article:
         published = next((d for d in date_nodes if DATE_IN_TEXT.search(d)), None)
         if not published:
             published = find_date(tree, url=url, extensive_search=False, original_date=True)
-    return Article(
+    return ExtractedPage(
         url=url,
         canonical_url=canonical_url,
         title=title.strip() if title else None,

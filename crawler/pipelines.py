@@ -16,7 +16,7 @@ import re
 from scrapy.exceptions import DropItem
 
 from crawler import dedupe
-from crawler.extract import extract_article
+from crawler.extract import extract_page
 from crawler.items import PageItem
 from crawler.language import identify
 from crawler.relevance import score
@@ -37,7 +37,7 @@ class ArticlePipeline:
     def process_item(self, item: PageItem, spider=None) -> PageItem:
         if item.get("rejected"):
             return item
-        article = extract_article(item["text_html"], item.get("final_url") or item["url"])
+        article = extract_page(item["text_html"], item.get("final_url") or item["url"])
         for key in ("canonical_url", "title", "text", "published", "modified", "author", "section"):
             item[key] = getattr(article, key)
         if len(article.text) < MIN_TEXT_CHARS:

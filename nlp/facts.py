@@ -99,6 +99,7 @@ class CaseColumn:
     many: bool = False
     item: str = "text"
     part: str | None = None
+    searchable: bool = False  # in the cases table's full-text index
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class Fact:
     case_only: bool = True
     # Gold scoring: the keys compared (objects), or the value itself.
     scored_keys: tuple[str, ...] = ()
+    # Its key in the real-report labels (tests/realtext/, by the labelling guide), when labelled there.
+    label_key: str | None = None
     # A word list in nlp/data whose rows give each value a display name: (file, value key, name key).
     names_from: tuple[str, str, str] | None = None
 
@@ -168,7 +171,7 @@ _FACTS: tuple[Fact, ...] = (
          stored=lambda v: sorted({f"{a['code']} {a['article']}" for a in v or []}),
          mention="article", mention_keys=("code", "article", "part", "paragraph"),
          case_columns=(CaseColumn("articles", "Criminal-code articles, as \"KZ-CC 256\" without the part, over all reports",
-                                  "union", many=True),),
+                                  "union", many=True, searchable=True),),
          scored_keys=("code", "article", "part", "paragraph")),
     Fact("penalties", "Penalties",
          "Penalties a court imposed, as objects {kind, min_years, max_years}",
@@ -196,7 +199,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("convicted_count", "People convicted",
          "People convicted (or accused, before a verdict), as stated",
          "nlp case_facts component (counts of people convicted or accused in case sentences)",
-         many=False, item="integer", column="convicted_count",
+         many=False, item="integer", column="convicted_count", label_key="convicted_count",
          case_columns=(CaseColumn("convicted_count", "People convicted (or accused, before a verdict), as stated; "
                                                      "the largest count over its reports", "max", item="integer"),)),
     Fact("orgs", "Organisations",
@@ -205,12 +208,12 @@ _FACTS: tuple[Fact, ...] = (
          many=True, item="text", column="orgs", mention="org",
          names_from=("organisations.jsonl", "id", "name_en"),
          case_columns=(CaseColumn("orgs", "Banned organisations named, over all reports (canonical ids)", "union",
-                                  many=True),)),
+                                  many=True, searchable=True),)),
     Fact("platforms", "Platforms",
          "Online platforms named (nlp/data/platforms.jsonl)",
          "nlp case_facts component (phrase lists in nlp/data/platforms.jsonl)",
          many=True, item="text", column="platforms", mention="platform",
-         case_columns=(CaseColumn("platforms", "Online platforms named, over all reports", "union", many=True),)),
+         case_columns=(CaseColumn("platforms", "Online platforms named, over all reports", "union", many=True, searchable=True),)),
     Fact("persons", "People",
          "People convicted or accused, with the age and gender stated, as objects {age, gender}",
          "nlp case_facts component (gendered nouns and endings, \"39-летняя жительница\", \"aged 39\")",
@@ -229,7 +232,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("stage", "Stage",
          "The furthest stage the report describes: detention, trial, verdict or appeal",
          "nlp case_facts component (cue lists in nlp/data/stage_cues.json)",
-         many=False, item="text", column="stage",
+         many=False, item="text", column="stage", label_key="stage",
          case_columns=(CaseColumn("stage", "The furthest stage over the case's reports", "furthest_stage"),)),
     Fact("court", "Court",
          "The court that heard the case, as the report names it, with its level (district, city, military, "
@@ -239,7 +242,7 @@ _FACTS: tuple[Fact, ...] = (
          column="court", stored=lambda v: {"name": v["name"], "level": v.get("level")} if v else None,
          mention="court", mention_keys=("name", "level"),
          case_columns=(CaseColumn("court", "The court named most often over the case's reports", "most_common",
-                                  part="name"),
+                                  part="name", searchable=True),
                        CaseColumn("court_level", "The highest court level over the case's reports "
                                                  "(district, city, military, regional, supreme)", "highest",
                                   part="level")),

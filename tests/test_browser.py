@@ -22,6 +22,8 @@ import yaml
 
 from conftest import free_port, wait_for
 
+pytestmark = pytest.mark.browser  # Debian's Chromium through Playwright (make chromium)
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")

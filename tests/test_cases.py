@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus.cases import run_group
-from corpus.store import open_db
+from corpus.database import open_db
 from nlp.cases import group, pair_score, prepare
 from nlp.names import name_key
 from nlp.evaluate import load_gold, score_groups

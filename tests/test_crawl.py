@@ -20,7 +20,7 @@ from crawler.stats import source_key
 from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import job_dir, run_crawl
-from corpus.store import document_id, open_db
+from corpus.database import document_id, open_db
 
 
 @pytest.fixture(scope="module")

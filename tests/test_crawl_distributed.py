@@ -29,7 +29,7 @@ from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import CrawlConfigError, run_crawl
 from corpus.distributed import namespace
-from corpus.store import open_db
+from corpus.database import open_db
 from test_crawl_resume import count_documents
 
 from conftest import free_port
@@ -80,6 +80,8 @@ def stored_and_rejected(path) -> tuple[list[str], list[str]]:
     return stored, rejected
 
 
+@pytest.mark.redis
+@pytest.mark.slow
 def test_two_crawler_processes_fetch_every_page_once_and_store_it_once(tmp_path, fresh_redis):
     path = tmp_path / "corpus.db"
     log: list[dict] = []
@@ -111,6 +113,8 @@ def test_two_crawler_processes_fetch_every_page_once_and_store_it_once(tmp_path,
         assert article_fetches(log, base, mirror) == Counter()
 
 
+@pytest.mark.redis
+@pytest.mark.slow
 def test_a_worker_started_elsewhere_joins_through_the_cli(tmp_path, fresh_redis):
     """One local crawler process plus a `corpus crawl-worker` process, the way a second machine
     joins: the sample site is crawled once, as by a crawl in one process."""
@@ -157,11 +161,13 @@ def test_unreachable_redis_is_a_clear_error_and_the_run_is_recorded_as_failed(tm
     assert run["status"] == "failed" and run["exit_code"] == 2
 
 
+@pytest.mark.redis
 def test_a_worker_with_no_job_says_so(fresh_redis, runner):
     result = runner.invoke(cli, ["crawl-worker", fresh_redis, "--wait", "0.5"])
     assert result.exit_code == 2 and "no crawl job published" in result.output
 
 
+@pytest.mark.redis
 def test_another_corpus_job_on_the_same_redis_database_is_refused(tmp_path, fresh_redis):
     server = redis.Redis.from_url(fresh_redis)
     server.set(JOB_KEY, json.dumps({"prefix": "corpus:0123456789:7:"}))
@@ -170,6 +176,7 @@ def test_another_corpus_job_on_the_same_redis_database_is_refused(tmp_path, fres
     assert server.get(JOB_KEY)  # the other job is left alone
 
 
+@pytest.mark.redis
 def test_pages_left_in_redis_by_an_interrupted_writer_are_stored_by_the_next_run(tmp_path, fresh_redis):
     """A coordinator killed with pages still queued: the next run on the same database stores them."""
     path = tmp_path / "corpus.db"
@@ -244,6 +251,8 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.redis
+@pytest.mark.slow
 def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_completes(tmp_path, fresh_redis):
     path = tmp_path / "corpus.db"
     pages_total = 60
@@ -277,6 +286,8 @@ def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_c
         ["failed (killed by signal 9)", "ok"]
 
 
+@pytest.mark.redis
+@pytest.mark.slow
 def test_sigterm_stops_every_crawler_process_and_the_writer_keeps_what_they_fetched(tmp_path, fresh_redis):
     """`systemctl stop` on the coordinator: the stop goes to the crawler processes through
     Redis (it would reach those on other machines the same way), the pages already fetched are

@@ -10,7 +10,7 @@ import pytest
 
 from crawler.sample_site.faults import FAULT_TEST_SETTINGS, KAZAKH_TEXT, KAZAKH_TITLE, fault_sources, serve_faults
 from corpus.crawl import run_crawl
-from corpus.store import open_db
+from corpus.database import open_db
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from crawler.sources import sample_sources
 from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import CrawlLocked, _prepare_job, crawl_lock, job_dir, lock_path, run_crawl
-from corpus.store import open_db
+from corpus.database import open_db
 
 PAGES = 30
 # Two pages in flight at a time, each answering in 0.15 s: the crawl takes a few seconds,

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from corpus.cli import cli
-from corpus.store import counts, open_db
+from corpus.database import counts, open_db
 
 from conftest import free_port, wait_for
 

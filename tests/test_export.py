@@ -20,7 +20,7 @@ import yaml
 
 from corpus.cli import cli
 from corpus.export import codebook_entry
-from corpus.store import open_db
+from corpus.database import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = {"cases": "id", "documents": "id", "mentions": 'document_id, start, "end", kind, id'}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.store import open_db
+from corpus.database import open_db
 
 CORPUS = [sys.executable, "-m", "corpus.cli"]
 
@@ -88,6 +88,7 @@ def _processed(path: Path) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_kill_9_during_process_then_rerun_loses_and_duplicates_nothing(big_db, tmp_path):
     reference = _copy(big_db, tmp_path / "reference.db")
     subprocess.run(CORPUS + ["process", "--db", str(reference)], check=True, capture_output=True)
@@ -105,6 +106,7 @@ def test_kill_9_during_process_then_rerun_loses_and_duplicates_nothing(big_db, t
     assert _mention_counts(victim) == _mention_counts(reference)
 
 
+@pytest.mark.slow
 def test_kill_9_during_group_then_rerun(big_db, tmp_path):
     path = _copy(big_db, tmp_path / "group.db")
     subprocess.run(CORPUS + ["process", "--db", str(path)], check=True, capture_output=True)

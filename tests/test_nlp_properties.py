@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ def test_empty_string():
         assert facts["places"] == [] and facts["articles"] == [] and facts["is_case_report"] is False
 
 
+@pytest.mark.slow
 def test_a_one_megabyte_text():
     head = ("Суд Шымкента приговорил 25-летнего жителя города к 5 годам лишения свободы по ч. 2 ст. 256 УК РК. "
             "Его задержали в марте 2021 года.\n")

@@ -18,7 +18,7 @@ from corpus.cli import cli
 from corpus.schema import FTS, TABLES, ensure_schema
 from corpus.search import fts_query, search_text
 from corpus.serve import build, load_metadata
-from corpus.store import open_db
+from corpus.database import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = yaml.safe_load((ROOT / "crawler" / "sample_site" / "articles.yml").read_text("utf-8"))

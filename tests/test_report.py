@@ -13,8 +13,8 @@ import pytest
 
 from corpus.cli import cli
 from corpus.export import Column
-from corpus.report import ReportError, resolve_criteria
-from corpus.store import open_db
+from corpus.comparison import ReportError, resolve_criteria
+from corpus.database import open_db
 
 FIGURES = ["cases-by-year-region", "penalty-by-article", "article-region", "map", "orgs-platforms"]
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -3,7 +3,7 @@ import sqlite3
 import sqlite_utils
 
 from corpus.schema import TABLES, ensure_schema
-from corpus.store import StoreError, open_db
+from corpus.database import StoreError, open_db
 
 import pytest
 

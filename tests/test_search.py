@@ -1,7 +1,7 @@
 """Search queries of several words: every word must match (as typed, as a lemma or as a place)."""
 
 from corpus.search import fts_query, search_text
-from corpus.store import open_db
+from corpus.database import open_db
 
 
 def test_multi_word_queries_are_valid_fts5_and_match_inflected_forms(tmp_path):

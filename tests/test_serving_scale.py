@@ -12,7 +12,7 @@ import pytest
 from corpus.schema import INDEXES
 from corpus.search import fts_query, search_text
 from corpus.serve import build, load_metadata
-from corpus.store import open_db
+from corpus.database import open_db
 
 SEARCH_LIMIT = 1000  # matches ranked (metadata.yml, query "search")
 SHOWN = 50  # reports (and cases) shown

@@ -23,7 +23,7 @@ from scrapy.exceptions import NotConfigured
 from crawler import dedupe
 from crawler.stats import count_outcome
 
-from corpus.store import document_id, now, open_db
+from corpus.database import document_id, now, open_db
 
 # What a document is made of; a page whose fields are all unchanged is left alone. (`url`
 # is the first URL the page was found under, and stays.)

@@ -2,7 +2,7 @@
 
 Each document's raw page (gzip body and response headers, kept by the crawl) is decoded and
 run through the crawler's item pipelines again (`crawler.pipelines.STEPS`), then stored the
-way the crawl stores it (`corpus.storage.store_document`): changed documents are updated,
+way the crawl stores it (`corpus.page_store.store_document`): changed documents are updated,
 duplicate links and MinHash bands recomputed. A page that no longer passes the filters is
 left as it was, never deleted.
 """
@@ -17,11 +17,11 @@ import sqlite_utils
 from crawler.encoding import decode_html
 from crawler.pipelines import STEPS
 
-from corpus.storage import store_document
-from corpus.store import document_id
+from corpus.page_store import store_document
+from corpus.database import document_id
 
 
-def run_reextract(db: sqlite_utils.Database) -> dict:
+def rebuild_documents(db: sqlite_utils.Database) -> dict:
     """Re-run article extraction on each document's raw page; returns page and change counts."""
     steps = [step() for step in STEPS]
     pages = changed = kept = 0

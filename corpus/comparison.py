@@ -5,7 +5,7 @@ Every figure and table counts cases, and a criterion no report of a case states 
 of its own, "not stated", never dropped. The page also states the corpus's coverage and the
 corpus and model versions it was built from.
 
-This module gathers the data; the Jinja templates in corpus/report_templates/ lay out the page and
+This module gathers the data; the Jinja templates in corpus/comparison_templates/ lay out the page and
 escape every value (autoescape), so no code here writes HTML.
 
 Example::
@@ -459,7 +459,7 @@ def figure_orgs_platforms(cases: list[dict], org_names: dict[str, str]) -> tuple
 
 
 # --- tables --------------------------------------------------------------------------------------
-# The data each table shows; corpus/report_templates/ lays it out.
+# The data each table shows; corpus/comparison_templates/ lays it out.
 
 def _num(value: Any) -> str:
     if value is None:
@@ -539,11 +539,11 @@ def _attribute_name(key: str) -> str:
 
 
 def render(context: dict[str, Any]) -> str:
-    """The report page: corpus/report_templates/index.html over `context`, every value escaped."""
+    """The report page: corpus/comparison_templates/index.html over `context`, every value escaped."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("corpus", "report_templates"),
+        loader=jinja2.PackageLoader("corpus", "comparison_templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
