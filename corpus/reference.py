@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from nlp.criminal_code import codebook
+from nlp.criminal_code import entries, reference_id
 from nlp.gazetteer import places
 
 
@@ -18,7 +18,8 @@ def load_reference_tables(db: sqlite_utils.Database) -> None:
               "latitude": p.lat, "longitude": p.lon} for p in places().values()),
             pk="id")
         db["criminal_code"].upsert_all(
-            ({"id": f"{row['code']} {row['article']}", "code": row["code"], "article": row["article"],
+            ({"id": reference_id(row), "code": row["code"], "edition": row["edition"],
+              "in_force": int(row["in_force"]), "article": row["article"], "part": row["part"] or None,
               "title_en": row["title_en"], "title_ru": row["title_ru"], "category": row["category"]}
-             for row in codebook().values()),
+             for row in entries()),
             pk="id")

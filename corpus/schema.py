@@ -121,7 +121,8 @@ TABLES: dict[str, dict] = {
         foreign_keys=[("case_id", "cases", "id"), ("document_id", "documents", "id")],
     ),
     "criminal_code": dict(
-        columns={"id": str, "code": str, "article": str, "title_en": str, "title_ru": str, "category": str},
+        columns={"id": str, "code": str, "edition": str, "in_force": int, "article": str, "part": str,
+                 "title_en": str, "title_ru": str, "category": str},
         pk="id",
     ),
     # What happened to case ids across runs: a cited id stays resolvable after a merge.
