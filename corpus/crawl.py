@@ -11,7 +11,8 @@ the crawl's stats:
 
 What the application hands the crawl, and takes back:
 
-- the URLs it already has (documents and rejected pages), so they are not fetched again;
+- the URLs it already has (documents and rejected pages), so they are not fetched again (a
+  rejected HTML page keeps its raw response: `corpus reextract` judges it again offline);
 - the validators (ETag, Last-Modified) of feeds and sitemaps, for conditional requests; the
   new ones are saved only for sources that finished without errors, so a failed run never
   hides its articles behind a 304 next time;

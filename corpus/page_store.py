@@ -42,17 +42,29 @@ def store_page(db, item: dict, run_id: int | None) -> str:
     with db.conn:
         if item.get("rejected"):
             reason, score = item["rejected"]
+            # An HTML page keeps its bytes, so `corpus reextract` can judge it again with a
+            # better extractor or lexicon; a binary or unfetched one has nothing to judge.
+            raw_id = store_raw(db, item, run_id) if item.get("text_html") else None
             _upsert(db, "rejected_pages", "url", {"url": item["url"], "source": item["source"], "reason": reason,
-                                                  "score": score, "run_id": run_id, "seen_at": now()})
+                                                  "score": score, "run_id": run_id, "seen_at": now(),
+                                                  "raw_id": raw_id})
             return "rejected"
-        body = item["body"] or b""
-        raw_id = hashlib.sha1((item["final_url"] + "\n").encode() + body).hexdigest()[:16]
-        _upsert(db, "raw_pages", "id", {
-            "id": raw_id, "url": item["url"], "final_url": item["final_url"], "status": item["status"],
-            "headers": json.dumps(item.get("headers") or {}, ensure_ascii=False),
-            "encoding": item.get("encoding"), "fetched_at": item["fetched_at"], "run_id": run_id,
-            "body_gz": gzip.compress(body, compresslevel=6, mtime=0)})
+        raw_id = store_raw(db, item, run_id)
+        # A page turned away before (now fetched again with --refresh) is a document now.
+        db.execute("DELETE FROM rejected_pages WHERE url = ?", [item["url"]])
         return store_document(db, item, raw_id)
+
+
+def store_raw(db, item: dict, run_id: int | None) -> str:
+    """Keep the fetched bytes (gzip) and response headers of a page; returns the raw page id."""
+    body = item["body"] or b""
+    raw_id = hashlib.sha1((item["final_url"] + "\n").encode() + body).hexdigest()[:16]
+    _upsert(db, "raw_pages", "id", {
+        "id": raw_id, "url": item["url"], "final_url": item["final_url"], "status": item["status"],
+        "headers": json.dumps(item.get("headers") or {}, ensure_ascii=False),
+        "encoding": item.get("encoding"), "fetched_at": item["fetched_at"], "run_id": run_id,
+        "body_gz": gzip.compress(body, compresslevel=6, mtime=0)})
+    return raw_id
 
 
 def _upsert(db, table: str, pk: str, row: dict) -> None:

@@ -76,9 +76,11 @@ TABLES: dict[str, dict] = {
         pk="id",
         foreign_keys=[("source", "sources", "name")],
     ),
-    # Pages the relevance filter turned away: kept as (url, reason, score), not as documents.
+    # Pages the pipelines turned away: (url, reason, score), not documents; an HTML page keeps its
+    # raw response (raw_id) so `corpus reextract` can judge it again.
     "rejected_pages": dict(
-        columns={"url": str, "source": str, "reason": str, "score": float, "run_id": int, "seen_at": str},
+        columns={"url": str, "source": str, "reason": str, "score": float, "run_id": int, "seen_at": str,
+                 "raw_id": str},
         pk="url",
     ),
     "mentions": dict(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
@@ -19,7 +20,7 @@ from crawler import dedupe
 from crawler.extract import extract_page
 from crawler.items import PageItem
 from crawler.language import identify
-from crawler.relevance import score
+from crawler.relevance import Lexicon, load_lexicon, score
 from crawler.stats import source_key
 
 MIN_TEXT_CHARS = 200
@@ -75,6 +76,20 @@ class LanguagePipeline:
 
 
 class RelevancePipeline:
+    """Judges each page with the relevance lexicon (crawler/relevance.py).
+
+    Setting `RELEVANCE_TERMS` (default: unset, the packaged crawler/relevance_terms.yml): the
+    path of another terms file in the same format, to crawl with a stricter or looser gate.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = crawler.settings.get("RELEVANCE_TERMS")
+        return cls(load_lexicon(Path(path).read_text("utf-8")) if path else None)
+
     def process_item(self, item: PageItem, spider=None) -> PageItem:
         if item.get("rejected"):
             return item
@@ -82,7 +97,7 @@ class RelevancePipeline:
             # Kazakh and other languages are kept and flagged; the lexicon cannot judge them.
             item["relevance"] = None
             return item
-        verdict = score(item.get("title"), item["text"])
+        verdict = score(item.get("title"), item["text"], self.lexicon)
         item["relevance"] = verdict.score
         if not verdict.relevant:
             item["rejected"] = (verdict.reason, verdict.score)

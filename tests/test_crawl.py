@@ -7,8 +7,10 @@ import json
 import socket
 import sqlite3
 import urllib.request
+from importlib import resources
 
 import pytest
+import yaml
 import scrapy
 from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
@@ -21,6 +23,7 @@ from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import job_dir, run_crawl
 from corpus.database import document_id, open_db
+from corpus.rebuild import rebuild_documents
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,9 @@ def test_every_case_article_is_stored_and_irrelevant_ones_are_rejected(crawled):
     assert db["rejected_pages"].count >= len(irrelevant)
     reasons = {r["reason"] for r in db.query("SELECT reason FROM rejected_pages")}
     assert all(reasons)
+    # Each rejected HTML page keeps its raw response, for `corpus reextract` to judge again.
+    assert not list(db.query("SELECT url FROM rejected_pages WHERE raw_id IS NULL "
+                             "OR raw_id NOT IN (SELECT id FROM raw_pages)"))
     # Nearly every case report gets through (a bombing report with no court terms may not).
     case_titles = {a.title for a in articles if a.case}
     assert len(titles & case_titles) >= len(case_titles) - 2
@@ -76,7 +82,8 @@ def test_second_run_stores_nothing_new(crawled):
     db = open_db(path)
     assert second.stored == 0 and second.updated == 0
     assert db["documents"].count == first.stored
-    assert db["raw_pages"].count == first.stored
+    # A raw page for each document and each rejected page (all HTML on the sample site).
+    assert db["raw_pages"].count == first.stored + first.rejected
     assert db["crawl_runs"].count == 2
     runs = list(db.query("SELECT status, finished FROM crawl_runs ORDER BY id"))
     assert all(r["status"] == "ok" and r["finished"] for r in runs)
@@ -205,6 +212,47 @@ def test_reextract_rebuilds_documents_without_the_network(crawled, tmp_path, run
     after = {r["id"]: r for r in open_db(path).query(
         "SELECT id, title, text, published, lang, content_hash, duplicate_of FROM documents")}
     assert after == before
+
+
+def test_reextract_stores_a_page_that_a_stricter_lexicon_rejected(tmp_path, sample_port, monkeypatch):
+    """A crawl with a stricter gate (the packaged lexicon with a higher threshold) turns away
+    case reports; `corpus reextract` with the packaged lexicon, without the network, makes
+    them documents from their kept raw responses, and leaves the irrelevant pages rejected."""
+    terms = yaml.safe_load(resources.files("crawler").joinpath("relevance_terms.yml").read_text("utf-8"))
+    terms["threshold"] = 14.0
+    strict = tmp_path / "strict_terms.yml"
+    strict.write_text(yaml.safe_dump(terms, allow_unicode=True), "utf-8")
+    path = tmp_path / "corpus.db"
+    with serve(port=sample_port) as base:
+        result = run_crawl(path, sample_sources(base), sample=True, extra_settings={"RELEVANCE_TERMS": str(strict)})
+    assert result.exit_code == 0 and result.rejected > 0
+    articles = load_articles()
+    case_titles = {a.title for a in articles if a.case}
+    irrelevant_titles = {a.title for a in articles if a.case is None}
+    db = open_db(path)
+    before = {r["title"] for r in db.query("SELECT title FROM documents")} & case_titles
+    rejected_before = db["rejected_pages"].count
+    assert len(before) < len(case_titles) - 3  # the strict gate turned case reports away
+    db.conn.close()
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("reextract tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    db = open_db(path)
+    counts = rebuild_documents(db)
+    titles = {r["title"] for r in db.query("SELECT title FROM documents")}
+    assert titles & case_titles == case_titles and not titles & irrelevant_titles
+    admitted = len(case_titles) - len(before)
+    assert counts["rejected"] == rejected_before and counts["admitted"] == admitted
+    assert db["rejected_pages"].count == rejected_before - admitted
+    # The admitted pages are documents like any other: with their raw page, hash and relevance.
+    assert not list(db.query("SELECT id FROM documents WHERE raw_id IS NULL OR content_hash IS NULL "
+                             "OR relevance IS NULL"))
+    # Judging again changes nothing.
+    again = rebuild_documents(db)
+    assert again["admitted"] == 0 and again["changed"] == 0
 
 
 def test_runs_shows_the_history_with_per_source_detail(crawled, runner):

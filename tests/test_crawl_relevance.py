@@ -1,11 +1,12 @@
 """The relevance filter scored on labelled pages: the sample site's 44 articles (a report is
-relevant when it belongs to a case, see crawler/sample_site/CASES.md) and 24 hand-written
-hard pages (crawler/sample_site/relevance_pages.yml), each run through the crawl's own
-pipelines (extraction, language, relevance) from HTML.
+relevant when it belongs to a case, see crawler/sample_site/CASES.md) and 48 hand-written
+hard pages (crawler/sample_site/relevance_pages.yml; 24 of them the shapes that real pages
+showed: inciting discord, false bomb reports, banned movements, calls to seize power;
+drills, drug seizures, lists of attacks abroad, administrative fines), each run through
+the crawl's own pipelines (extraction, language, relevance) from HTML.
 
-Measured: 68 pages, precision 0.98, recall 0.98 (one false positive, a bill on
-countering extremism; one false negative, a bombing report that names no court or
-law-enforcement step). The floors below fail the build if the filter gets worse.
+Measured: 92 pages, precision 1.00 and recall 1.00 in each language. The floors are the
+targets the gate has on real reports (issue 13): precision 0.95, recall 0.98 per language.
 """
 
 from __future__ import annotations
@@ -20,23 +21,23 @@ from crawler.pipelines import ArticlePipeline, LanguagePipeline, RelevancePipeli
 from crawler.sample_site.server import SampleSite
 
 PRECISION_FLOOR = 0.95
-RECALL_FLOOR = 0.95
+RECALL_FLOOR = 0.98
 
 
-def labelled_pages() -> list[tuple[str, str, bool]]:
-    """(id, html, relevant) for every labelled page."""
+def labelled_pages() -> list[tuple[str, str, str, bool]]:
+    """(id, lang, html, relevant) for every labelled page."""
     site = SampleSite()
     site.base_url = "http://sample.test"
     pages = []
     for a in site.articles:
         _, headers, body = site.page(site.url_of(a))
-        pages.append((a.slug, decode_html(body, headers["Content-Type"])[0], a.case is not None))
+        pages.append((a.slug, a.lang, decode_html(body, headers["Content-Type"])[0], a.case is not None))
     extra = yaml.safe_load(resources.files("crawler.sample_site").joinpath("relevance_pages.yml").read_text("utf-8"))
     for p in extra:
         paras = "".join(f"<p>{html.escape(x.strip())}</p>" for x in p["text"].split("\n\n") if x.strip())
         page = (f"<html><head><title>{html.escape(p['title'])}</title></head><body><nav><a href='/'>Home</a></nav>"
                 f"<article><h1>{html.escape(p['title'])}</h1>{paras}</article><footer>(c) outlet</footer></body></html>")
-        pages.append((p["id"], page, p["relevant"]))
+        pages.append((p["id"], p["lang"], page, p["relevant"]))
     return pages
 
 
@@ -50,14 +51,16 @@ def passes(page: str, page_id: str) -> bool:
 
 def test_relevance_filter_precision_and_recall_on_labelled_pages():
     pages = labelled_pages()
-    assert len(pages) >= 60
-    assert sum(relevant for _, _, relevant in pages) >= 25 and sum(not r for _, _, r in pages) >= 20
-    verdicts = [(page_id, relevant, passes(page, page_id)) for page_id, page, relevant in pages]
-    tp = sum(r and p for _, r, p in verdicts)
-    fp = [i for i, r, p in verdicts if p and not r]
-    fn = [i for i, r, p in verdicts if r and not p]
-    precision, recall = tp / (tp + len(fp)), tp / (tp + len(fn))
-    print(f"\nrelevance: {len(pages)} pages, precision {precision:.3f}, recall {recall:.3f}; "
-          f"false positives {fp}, false negatives {fn}")
-    assert precision >= PRECISION_FLOOR, fp
-    assert recall >= RECALL_FLOOR, fn
+    assert len(pages) >= 90
+    for lang in ("ru", "en"):
+        verdicts = [(page_id, relevant, passes(page, page_id)) for page_id, page_lang, page, relevant in pages
+                    if page_lang == lang]
+        assert sum(r for _, r, _ in verdicts) >= 25 and sum(not r for _, r, _ in verdicts) >= 12
+        tp = sum(r and p for _, r, p in verdicts)
+        fp = [i for i, r, p in verdicts if p and not r]
+        fn = [i for i, r, p in verdicts if r and not p]
+        precision, recall = tp / (tp + len(fp)), tp / (tp + len(fn))
+        print(f"\nrelevance {lang}: {len(verdicts)} pages, precision {precision:.3f}, recall {recall:.3f}; "
+              f"false positives {fp}, false negatives {fn}")
+        assert precision >= PRECISION_FLOOR, (lang, fp)
+        assert recall >= RECALL_FLOOR, (lang, fn)
