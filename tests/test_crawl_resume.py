@@ -41,14 +41,19 @@ def count_documents(path: Path) -> int:
 
 
 def wait_until_gone(pid: int, timeout: float = 30) -> None:
+    """Wait until every thread of `pid` has exited. A killed multi-threaded process shows its
+    main thread as a zombie while the other threads still exit and still hold its files (and
+    the crawl lock), so the main thread's state alone is not enough."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().split(")")[-1].split()[0] == "Z":
-                    return  # a zombie has closed its files
-        except FileNotFoundError:
-            return
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().split(")")[-1].split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        if all(state in ("Z", "X") for state in states):
+            return  # gone, or a zombie whose threads have all closed their files
         time.sleep(0.02)
     raise TimeoutError(f"process {pid} is still running")
 
