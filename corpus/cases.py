@@ -134,7 +134,8 @@ def case_row(cid: str, members: list[dict]) -> dict:
     main_kind = "prison" if "prison" in kinds else (kinds.most_common(1)[0][0] if kinds else None)
     # Lengths of the main kind only: a 3-year restricted-freedom term is no prison minimum.
     terms = [{"min_years": t[1], "max_years": t[2]} for t in confirmed if t[0] == main_kind and t[1] is not None]
-    events = sorted(e for d in members for e in d["event_dates"])
+    # A date without a year ("--03-14", no publication date to resolve it) cannot order a case in time.
+    events = sorted(e for d in members for e in d["event_dates"] if not e.startswith("--"))
     published = sorted(d["published"][:10] for d in members if d.get("published"))
     # The title of the most advanced report (a verdict over a detention) names the case best.
     lead = max(members, key=lambda d: (STAGES.index(d["stage"]) if d.get("stage") in STAGES else -1,

@@ -344,7 +344,9 @@ def reextract(db_path):
     db = open_db(db_path, create=False)
     result = rebuild_documents(db)
     click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed, "
-               f"{result['kept']} kept as they were (the page no longer passes)", err=True)
+               f"{result['kept']} kept as they were (the page no longer passes); "
+               f"{result['rejected']} rejected pages judged again, {result['admitted']} now stored as documents",
+               err=True)
 
 
 @cli.command(context_settings=CONTEXT)

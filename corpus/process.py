@@ -61,22 +61,25 @@ def document_text(doc: dict) -> str:
 
 
 def mention_rows(document_id: str, text: str, facts: Facts) -> list[dict]:
-    """One row per item of each fact that has a mention kind (nlp.facts): its value, and where
-    it was found when the item has offsets."""
+    """One row per item of each fact that has a mention kind (nlp.facts): its value, where it was
+    found when the item has offsets, and its frame (0: the main case; 1, 2...: other cases the
+    report mentions, in `facts.other_cases` order)."""
+    frames = [(0, {name: facts[name] for name in FACTS})] + [(i, frame) for i, frame in enumerate(facts.other_cases, 1)]
     rows = []
-    for fact in FACTS.values():
-        if not fact.mention:
-            continue
-        value = facts[fact.name]
-        for item in (value if fact.many else [value] if value is not None else []):
-            located = isinstance(item, dict) and item.get("start") is not None
-            rows.append({
-                "document_id": document_id, "kind": fact.mention,
-                "value": to_json({k: item.get(k) for k in fact.mention_keys} if fact.mention_keys else item),
-                "text": item.get("text") if located else None,
-                "start": item["start"] if located else None, "end": item["end"] if located else None,
-                "sentence": sentence_text(text, item["start"], item["end"]) if located else None,
-            })
+    for frame_index, values in frames:
+        for fact in FACTS.values():
+            if not fact.mention or fact.name not in values:
+                continue
+            value = values[fact.name]
+            for item in (value if fact.many else [value] if value is not None else []):
+                located = isinstance(item, dict) and item.get("start") is not None
+                rows.append({
+                    "document_id": document_id, "kind": fact.mention, "frame": frame_index,
+                    "value": to_json({k: item.get(k) for k in fact.mention_keys} if fact.mention_keys else item),
+                    "text": item.get("text") if located else None,
+                    "start": item["start"] if located else None, "end": item["end"] if located else None,
+                    "sentence": sentence_text(text, item["start"], item["end"]) if located else None,
+                })
     return rows
 
 

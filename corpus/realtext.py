@@ -49,7 +49,7 @@ class RealScores:
 SET_FIELDS = ("places", "articles", "articles_by_number", "sentences", "event_dates")
 # Scalar facts labelled on case reports (nlp.facts label_key): scored as accuracy, null included.
 LABELLED_SCALARS = tuple(f for f in FACTS.values() if f.label_key and not f.many)
-ACCURACY_FIELDS = ("is_case_report", "doc_type", *(f.label_key for f in LABELLED_SCALARS),
+ACCURACY_FIELDS = ("is_case_report", *(f.label_key for f in LABELLED_SCALARS),
                    "relevance_gate_recall_on_case_reports")
 GATE = "relevance_gate"
 
@@ -150,8 +150,9 @@ def gold_sets(record: dict, index: dict[str, str]) -> tuple[dict[str, set], dict
     published = _published(record)
 
     def sets(facts: dict) -> dict[str, set]:
-        dates = set(facts.get("event_dates") or []) | {
-            resolve_partial(p, published) for p in facts.get("event_dates_partial") or []}
+        # A year-less date is resolved wherever the labels put it (some extras list them as dates).
+        dates = {resolve_partial(d, published) for d in
+                 [*(facts.get("event_dates") or []), *(facts.get("event_dates_partial") or [])]}
         return {
             "places": {place_key(p, index) for p in facts.get("places") or []},
             "articles": {article_key(a) for a in facts.get("articles") or []},
@@ -171,10 +172,6 @@ def predicted_sets(facts) -> dict[str, set]:
         "sentences": {sentence_key(p) for p in facts.penalties},
         "event_dates": {d["iso"] for d in facts.event_dates},
     }
-
-
-def predicted_doc_type(facts) -> str | None:
-    return getattr(facts, "doc_type", None) or ("case_report" if facts.is_case_report else None)
 
 
 # --- scoring ------------------------------------------------------------------------------------
@@ -222,10 +219,9 @@ def score(records: list[dict], texts: Path) -> RealScores:
             if counted != want[name]:
                 out.errors.append({"id": record["id"], "field": name, "missing": sorted(map(str, want[name] - counted)),
                                    "extra": sorted(map(str, counted - want[name]))})
-        checks = {"is_case_report": (bool(record["is_case_report"]), bool(facts.is_case_report)),
-                  "doc_type": (record.get("doc_type"), predicted_doc_type(facts))}
-        if record["is_case_report"]:
-            for fact in LABELLED_SCALARS:
+        checks = {"is_case_report": (bool(record["is_case_report"]), bool(facts.is_case_report))}
+        for fact in LABELLED_SCALARS:
+            if record["is_case_report"] or not fact.case_only:
                 guess = facts[fact.name]
                 checks[fact.label_key] = (record.get(fact.label_key), LABEL_VALUES.get(fact.name, {}).get(guess, guess))
         for name, (gold, guess) in checks.items():

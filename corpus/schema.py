@@ -87,6 +87,8 @@ TABLES: dict[str, dict] = {
         columns={
             "id": int, "document_id": str, "kind": str, "value": str, "text": str,
             "start": int, "end": int, "sentence": str,
+            # 0: the report's main case; 1, 2...: other cases it mentions (nlp.frames).
+            "frame": int,
         },
         pk="id",
         foreign_keys=[("document_id", "documents", "id")],

@@ -76,6 +76,7 @@ JOB_SETTINGS = frozenset({
     "LOG_LEVEL", "CORPUS_CONTACT", "CORPUS_ALLOWED_PRIVATE", "CORPUS_HEARTBEAT_TTL", "CONCURRENT_REQUESTS",
     "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "DOWNLOAD_DELAY_JITTER", "DOWNLOAD_TIMEOUT",
     "AUTOTHROTTLE_ENABLED", "RETRY_TIMES", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX", "ROBOTSTXT_OBEY",
+    "RELEVANCE_TERMS",
 })
 # Request classes a queued request may name (Request.to_dict writes "_class" for subclasses).
 REQUEST_CLASSES = frozenset({"scrapy.http.request.form.FormRequest", "scrapy.http.request.json_request.JsonRequest"})

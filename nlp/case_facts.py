@@ -16,6 +16,8 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from nlp.doc_types import document_type
+from nlp.names import name_key
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
 from nlp.vocabulary import STAGES
@@ -86,7 +88,7 @@ SINGLE = {
     "ru": r"\b(?:жител(?:ь|я|ю|ем)|жительниц\w*|имам\w*|блогер\w*|журналист\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
           r"осужденн(?:ый|ая|ого|ой)|уроженц\w*|уроженк\w*|гражданин\w*|гражданк\w*|\d{2}-летн\w+)\b",
     "en": r"\b(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|resident|citizen|defendant|suspect|native|convict|girl|boy|"
-          r"mother|father|student|imam|blogger|teenager|journalist|activist|pensioner|preacher|national)\b|\b\d{2}-year-old\b",
+          r"mother|father|student|imam|blogger|teenager|journalist|activist|pensioner|preacher|national|pastor|leader)\b|\b\d{2}-year-old\b",
 }
 AGE = {
     "ru": re.compile(r"(?P<age>\d{2})-летн(?P<end>\w+)|в\s+возрасте\s+(?P<age2>\d{2})\s+лет", re.I),
@@ -101,6 +103,11 @@ MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юн�
 FEMALE_ENDINGS = ("яя", "ей", "юю")
 
 
+# Larger numbers of people in a report are victims, statistics or crowds, not one case's defendants
+# (the largest trials in the region's reports, Atyrau 2012 and the Tajik party leaders, had 47 and 14).
+MAX_HEAD_COUNT = 60
+
+
 def _count(text: str, lang: str) -> int | None:
     n = cardinal_pattern(lang)
     pattern = re.compile(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b", re.I)
@@ -109,7 +116,7 @@ def _count(text: str, lang: str) -> int | None:
         value = to_number(m.group("n"), lang)
         s, e = sentence_bounds(text, m.start())
         sentence = text[s:e]
-        if value is None or not (1 <= value <= 200):
+        if value is None or not (1 <= value <= MAX_HEAD_COUNT):
             continue
         # Counts of people convicted or accused, not of victims, visitors or years.
         if re.search(r"погиб|пострада|ранен|жертв|killed|injured|victims|wounded|dead|посетител|visitors|тысяч|thousand|"
@@ -129,6 +136,31 @@ def _count(text: str, lang: str) -> int | None:
     if re.search(r"суд\w*\s+оправдал|оправдательн\w*\s+приговор|был[аи]?\s+оправдан|\bacquitt\w*", text, re.I):
         return 0  # acquitted: nobody convicted
     return 1 if re.search(SINGLE[lang], text, re.I) else None
+
+
+def _one_person(text: str, lang: str, doc: Doc) -> bool:
+    """One defendant, described or named, and no group: "a former opposition leader", or one
+    surname in the sentences that tell the proceeding ("суд назначил активисту Нурлыбаю Т...")."""
+    if re.search(PLURAL[lang], text, re.I):
+        return False
+    if re.search(SINGLE[lang], text, re.I):
+        return True
+    stages = re.compile("|".join(p for stage in STAGES for p in _cues()[lang][stage]), re.I)
+    surnames = set()
+    for ent in doc.ents:
+        if ent.label_ not in ("PER", "PERSON") or text[ent.start_char:ent.end_char] != ent.text:
+            continue
+        a, b = sentence_bounds(text, ent.start_char)
+        if stages.search(text[a:b]) and (key := name_key(ent.text)):
+            surnames.add(key)
+    return len(surnames) == 1
+
+
+# Several defendants without a number: "two brothers" is counted; "the defendants" is not a count.
+PLURAL = {
+    "ru": r"\b(?:подсудимые|обвиняемые|осужденные|осуждённые|фигуранты|задержанные|члены\s+(?:группы|ячейки))\b",
+    "en": r"\b(?:the\s+defendants|the\s+accused\s+(?:were|are)|members\s+of\s+(?:the\s+|a\s+)?(?:group|cell))\b",
+}
 
 
 def _persons(text: str, lang: str) -> list[dict]:
@@ -203,31 +235,36 @@ def find_facts(doc: Doc, matchers) -> dict:
     # Case terms, or an extremism/terrorism article of the code (found by case_articles).
     topic = re.search("|".join(_cues()["topic"][lang]), text, re.I) or any(
         a.get("category") in ("extremism", "terrorism") for a in doc._.articles or [])
-    stage = _stage(text, lang, bool(doc._.penalties))
+    # Counts, people and the stage are the main case's: other cases' sentences are blanked out.
+    main = doc._.main_text or text
+    stage = _stage(main, lang, bool(doc._.penalties))
+    # Not gated on the topic words: whether this is a case report at all is nlp.doc_types' call.
+    count = _count(main, lang)
+    if count is None and stage and _one_person(main, lang, doc):
+        count = 1  # a named or described defendant, with no number: one person
     names = list(dict.fromkeys(e.text for e in doc.ents if e.label_ in ("PER", "PERSON")))
     return {
-        "orgs": orgs, "platforms": platform_names, "convicted_count": _count(text, lang) if topic or orgs else None,
-        "persons": _persons(text, lang) if topic or orgs else [], "names": names,
-        "stage": stage if (topic or orgs) else None, "topic": bool(topic or orgs),
+        "orgs": orgs, "platforms": platform_names, "accused_count": count,
+        "convicted_count": count if stage in ("verdict", "appeal") else None,
+        "persons": _persons(main, lang), "names": names,
+        "stage": stage, "topic": bool(topic or orgs),
     }
 
 
 @Language.factory("case_facts")
 def make_case_facts(nlp: Language, name: str):
-    for ext in ("orgs", "platforms", "convicted_count", "persons", "names", "stage", "is_case_report"):
+    for ext in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage", "is_case_report",
+                "doc_type"):
         ensure_extension(ext, default=None)
     matchers = _matchers(nlp)
 
     def case_facts(doc: Doc) -> Doc:
         facts = find_facts(doc, matchers)
-        for key in ("orgs", "platforms", "convicted_count", "persons", "names", "stage"):
+        for key in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage"):
             setattr(doc._, key, facts[key])
-        # A case report: case terms plus a concrete legal fact (article, penalty or stage),
-        # and not a text about a law or about statistics (unless it reports a penalty).
-        legal = bool(doc._.articles or doc._.penalties or facts["stage"])
-        about_law = re.search("|".join(_cues()["not_case"][nlp.lang if nlp.lang == "ru" else "en"]), doc.text[:400], re.I)
-        general = about_law and not doc._.penalties and (facts["convicted_count"] or 0) != 1
-        doc._.is_case_report = bool(facts["topic"] and legal and not general)
+        # Only a case report forms a case: statistics, explainers, warnings and background do not.
+        doc._.doc_type = document_type(doc.text, nlp.lang, facts["names"], doc._.main_text, facts["topic"])
+        doc._.is_case_report = doc._.doc_type == "case_report"
         return doc
 
     return case_facts

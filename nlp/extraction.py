@@ -7,7 +7,8 @@ import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from nlp.dates import parse_published
-from nlp.facts import FACTS, Facts
+from nlp.facts import FACTS, Facts, framed_facts
+from nlp.frames import OTHER, frame_of
 from nlp.pipelines import get_pipeline
 from nlp.vocabulary import LANGUAGES
 
@@ -34,7 +35,30 @@ def doc_to_facts(doc: Doc) -> Facts:
             value = fact.empty
         values[fact.name] = value
     values["is_case_report"] = case
-    return Facts(lang=doc.lang_, **values)
+    values, other_cases = split_frames(values, doc._.frames or [])
+    return Facts(lang=doc.lang_, **values, other_cases=other_cases)
+
+
+def split_frames(values: dict, frames: list) -> tuple[dict, list[dict]]:
+    """The main case's items of each framed fact, and one dict per other case with its own."""
+    if len(frames) < 2:
+        return values, []
+    others: dict[int, dict] = {}
+    for fact in framed_facts():
+        items = values[fact.name] if fact.many else [values[fact.name]] if values[fact.name] else []
+        main = []
+        for item in items:
+            index = frame_of(frames, item["start"]) if item.get("start") is not None else 0
+            if index == 0:
+                main.append(item)
+            elif frames[index].kind == OTHER:
+                frame = others.setdefault(index, {f.name: f.empty for f in framed_facts()})
+                if fact.many:
+                    frame[fact.name].append(item)
+                else:
+                    frame[fact.name] = frame[fact.name] or item
+        values[fact.name] = main if fact.many else (main[0] if main else None)
+    return values, [others[i] for i in sorted(others)]
 
 
 def extract_many(

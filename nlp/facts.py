@@ -123,6 +123,9 @@ class Fact:
     case_columns: tuple[CaseColumn, ...] = ()
     # Only a case report has it: a law explainer's articles describe no case.
     case_only: bool = True
+    # Items carry offsets and belong to the frame they were found in (nlp.frames): the main
+    # case's stay here, another case's go to `other_cases`.
+    framed: bool = False
     # Gold scoring: the keys compared (objects), or the value itself.
     scored_keys: tuple[str, ...] = ()
     # Its key in the real-report labels (tests/realtext/, by the labelling guide), when labelled there.
@@ -149,10 +152,15 @@ _FACTS: tuple[Fact, ...] = (
          "1 when the text reports a specific criminal case at any stage; 0 for laws, statistics, warnings, other news",
          "nlp case_facts component (case terms plus a concrete legal fact, and not only a law or statistics)",
          many=False, item="boolean", column="is_case_report", stored=lambda v: int(bool(v)), case_only=False),
+    Fact("doc_type", "Document type",
+         "What the text is: case_report, statistics, explainer, warning or background; only case reports form cases",
+         "nlp case_facts component (nlp/doc_types.py: a person and a stage of a proceeding, against cues of "
+         "statistics, explanation, warnings and background in nlp/data/doc_type_cues.json)",
+         many=False, item="text", column="doc_type", case_only=False, label_key="doc_type"),
     Fact("places", "Places",
          "Places where the case happened (court, offence, the accused's residence), as gazetteer ids",
          "nlp case_places component (gazetteer match, places in the role \"case\")",
-         many=True, item="json", public_keys=("name", "id", "admin1", "country", "lat", "lon", "text"),
+         framed=True, many=True, item="json", public_keys=("name", "id", "admin1", "country", "lat", "lon", "role", "text"),
          column="places", column_item="text", stored=lambda v: _unique(p["id"] for p in v or []),
          mention="place", mention_keys=("id", "name", "admin1", "country", "role"),
          case_columns=(CaseColumn("places", "Gazetteer ids of the places where the case happened, over all its reports",
@@ -166,7 +174,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("articles", "Criminal-code articles",
          "Criminal-code articles cited by number, as \"KZ-CC 256\" without the part",
          "nlp case_articles component (patterns over \"ч. 2 ст. 256 УК РК\", \"Article 256 of the Criminal Code\")",
-         many=True, item="json", public_keys=("code", "article", "part", "paragraph", "text"),
+         framed=True, many=True, item="json", public_keys=("code", "article", "part", "paragraph", "text"),
          column="articles", column_item="text",
          stored=lambda v: sorted({f"{a['code']} {a['article']}" for a in v or []}),
          mention="article", mention_keys=("code", "article", "part", "paragraph"),
@@ -176,7 +184,7 @@ _FACTS: tuple[Fact, ...] = (
     Fact("penalties", "Penalties",
          "Penalties a court imposed, as objects {kind, min_years, max_years}",
          "nlp case_penalties component (terms a court imposed, not ones a law allows or a prosecutor asked for)",
-         many=True, item="json",
+         framed=True, many=True, item="json",
          public_keys=("kind", "min_years", "max_years", "regime", "confiscation", "applies_to", "text"),
          column="penalties", stored=lambda v: [{k: p.get(k) for k in ("kind", "min_years", "max_years")} for p in v or []],
          mention="penalty", mention_keys=("kind", "min_years", "max_years", "regime", "confiscation", "applies_to"),
@@ -190,18 +198,24 @@ _FACTS: tuple[Fact, ...] = (
          "Dated events of the case (offence, detention, trial, verdict), ISO with year, month or day precision",
          "nlp case_dates component (Natasha DatesExtractor for Russian, patterns for English; relative dates "
          "resolved against publication)",
-         many=True, item="json", public_keys=("iso", "precision", "text"),
+         framed=True, many=True, item="json", public_keys=("iso", "precision", "role", "text"),
          column="event_dates", column_item="text", stored=lambda v: _unique(d["iso"] for d in v or []),
-         mention="event_date", mention_keys=("iso", "precision"),
+         mention="event_date", mention_keys=("iso", "precision", "role"),
          case_columns=(CaseColumn("first_event", "Earliest event date over the case's reports", "custom"),
                        CaseColumn("last_event", "Latest event date over the case's reports", "custom")),
          scored_keys=("iso", "precision")),
     Fact("convicted_count", "People convicted",
-         "People convicted (or accused, before a verdict), as stated",
-         "nlp case_facts component (counts of people convicted or accused in case sentences)",
+         "People convicted in the case, as stated or as a plain sum of what is stated; null before a verdict",
+         "nlp case_facts component (counts of people in sentences about the verdict, in the main case's frame)",
          many=False, item="integer", column="convicted_count", label_key="convicted_count",
-         case_columns=(CaseColumn("convicted_count", "People convicted (or accused, before a verdict), as stated; "
-                                                     "the largest count over its reports", "max", item="integer"),)),
+         case_columns=(CaseColumn("convicted_count", "People convicted, as stated; the largest count over its reports",
+                                  "max", item="integer"),)),
+    Fact("accused_count", "People accused",
+         "People detained, charged or tried in the case, as stated, at any stage",
+         "nlp case_facts component (counts of people in sentences about the case, in the main case's frame)",
+         many=False, item="integer", column="accused_count",
+         case_columns=(CaseColumn("accused_count", "People detained, charged or tried, as stated; the largest count "
+                                                  "over its reports", "max", item="integer"),)),
     Fact("orgs", "Organisations",
          "Banned organisations named, as canonical ids (nlp/data/organisations.jsonl)",
          "nlp case_facts component (phrase lists in nlp/data/organisations.jsonl)",
@@ -238,7 +252,7 @@ _FACTS: tuple[Fact, ...] = (
          "The court that heard the case, as the report names it, with its level (district, city, military, "
          "regional, supreme), as an object {name, level}",
          "nlp case_court component (court phrases in nlp/data/court_cues.json)",
-         many=False, item="json", public_keys=("name", "level", "text"),
+         framed=True, many=False, item="json", public_keys=("name", "level", "text"),
          column="court", stored=lambda v: {"name": v["name"], "level": v.get("level")} if v else None,
          mention="court", mention_keys=("name", "level"),
          case_columns=(CaseColumn("court", "The court named most often over the case's reports", "most_common",
@@ -250,6 +264,18 @@ _FACTS: tuple[Fact, ...] = (
 )
 
 FACTS: dict[str, Fact] = {f.name: f for f in _FACTS}
+
+
+def _public_value(fact: Fact, value: Any) -> Any:
+    if fact.public_keys and fact.many:
+        return [{k: item.get(k) for k in fact.public_keys} for item in value]
+    if fact.public_keys and value is not None:
+        return {k: value.get(k) for k in fact.public_keys}
+    return value
+
+
+def framed_facts() -> Iterator[Fact]:
+    return (f for f in _FACTS if f.framed)
 
 
 def stored_facts() -> Iterator[Fact]:
@@ -279,7 +305,8 @@ def _field(fact: Fact):
     return (fact.name, kind, field(default_factory=list) if fact.many else field(default=None))
 
 
-_Facts = make_dataclass("_Facts", [("lang", str)] + [_field(f) for f in _FACTS])
+_Facts = make_dataclass("_Facts", [("lang", str)] + [_field(f) for f in _FACTS]
+                        + [("other_cases", list, field(default_factory=list))])
 
 
 class Facts(_Facts):  # type: ignore[misc, valid-type]
@@ -294,20 +321,16 @@ class Facts(_Facts):  # type: ignore[misc, valid-type]
         return getattr(self, key, default)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"lang": self.lang, **{f.name: getattr(self, f.name) for f in _FACTS}}
+        return {"lang": self.lang, **{f.name: getattr(self, f.name) for f in _FACTS}, "other_cases": self.other_cases}
 
     def public(self) -> dict[str, Any]:
         """`corpus extract`'s JSON: the public facts, each object item with its documented keys."""
         out: dict[str, Any] = {"lang": self.lang}
         for fact in _FACTS:
-            if not fact.public:
-                continue
-            value = getattr(self, fact.name)
-            if fact.public_keys and fact.many:
-                value = [{k: item.get(k) for k in fact.public_keys} for item in value]
-            elif fact.public_keys and value is not None:
-                value = {k: value.get(k) for k in fact.public_keys}
-            out[fact.name] = value
+            if fact.public:
+                out[fact.name] = _public_value(fact, getattr(self, fact.name))
+        out["other_cases"] = [{name: _public_value(FACTS[name], value) for name, value in frame.items()}
+                              for frame in self.other_cases]
         return out
 
     def document_columns(self) -> dict[str, Any]:

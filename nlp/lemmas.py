@@ -21,5 +21,8 @@ def _morph():
 def lemma(word: str) -> str:
     if not word or not any(ch.isalpha() for ch in word):
         return word
-    parses = _morph().parse(word)
+    try:
+        parses = _morph().parse(word)
+    except ValueError:  # pymorphy3 looks up each character's Unicode name; some have none
+        return word.lower()
     return parses[0].normal_form if parses else word.lower()

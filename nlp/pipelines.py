@@ -15,9 +15,11 @@ from spacy.language import Language
 from nlp.vocabulary import LANGUAGES
 
 # Importing the modules registers their factories.
-from nlp import articles, case_facts, courts, dates, lemmatizer, natasha_ner, penalties, places  # noqa: F401
+from nlp import articles, case_facts, courts, dates, frames, lemmatizer, natasha_ner, penalties, places  # noqa: F401
 
-OUR_COMPONENTS = ["case_places", "case_articles", "case_penalties", "case_dates", "case_court", "case_facts"]
+frames.register()
+
+OUR_COMPONENTS = ["case_frames", "case_places", "case_articles", "case_penalties", "case_dates", "case_court", "case_facts"]
 MAX_LENGTH = 2_000_000
 
 

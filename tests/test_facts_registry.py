@@ -53,9 +53,22 @@ def test_public_json_has_every_public_fact_and_no_internal_one():
     facts = Facts(lang="ru", court={"name": "Суд №2 города Костаная", "level": "city", "start": 0, "end": 22,
                                     "text": "Суд №2 города Костаная"})
     public = facts.public()
-    assert set(public) == {"lang"} | {name for name, f in FACTS.items() if f.public}
+    assert set(public) == {"lang", "other_cases"} | {name for name, f in FACTS.items() if f.public}
     assert public["court"] == {"name": "Суд №2 города Костаная", "level": "city", "text": "Суд №2 города Костаная"}
     assert "names" not in public and "other_places" not in public
+    assert public["other_cases"] == []
+
+
+def test_another_case_mentioned_in_passing_is_its_own_frame():
+    from nlp import extract
+
+    facts = extract("Суд Тараза приговорил жителя города к 6 годам лишения свободы по ч. 2 ст. 256 УК РК.\n"
+                    "Ранее в Костанае к 5 годам по ст. 174 УК РК осудили другую жительницу.", "ru")
+    assert [a["article"] for a in facts.articles] == [256]
+    assert [p["id"] for p in facts.places] == ["kz-taraz"]
+    (other,) = facts.public()["other_cases"]
+    assert [a["article"] for a in other["articles"]] == [174]
+    assert [p["id"] for p in other["places"]] == ["kz-kostanay"]
 
 
 def test_importing_nlp_and_the_application_modules_loads_no_model():

@@ -1,0 +1,107 @@
+"""What kind of text a report is: a case report, or statistics, an explainer, a warning, background.
+
+Only case reports form cases. A case report names a person (or a group of people) and a stage of
+a proceeding against them (detention, charge, trial, verdict, appeal); the other kinds are told by
+their cues (counts and periods; what the law says and what it punishes; appeals to the public;
+repatriation, analysis, history). Sentences of other cases mentioned in passing (nlp.frames) do
+not count. Cues live in data/doc_type_cues.json; the stage cues in data/stage_cues.json.
+
+    >>> document_type("Суд Актобе приговорил 27-летнего жителя города к 5 годам за пропаганду терроризма.", "ru")
+    'case_report'
+    >>> document_type("За 2023 год в Казахстане осуждены 122 человека за терроризм и экстремизм, против 124 годом ранее.", "ru")
+    'statistics'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from nlp.frames import find_frames, main_text, sentences
+
+DOC_TYPES = ("case_report", "statistics", "explainer", "warning", "background")
+OTHER_KINDS = ("warning", "explainer", "background", "statistics")
+# Where a proceeding told in the first lines makes a case report even among other cues.
+LEAD_CHARS = 600
+COURT = re.compile(r"(?<![а-яё])суд(?:ом|а|у|е)?(?![а-яё])|\bcourt\b", re.I)
+
+
+def _data(name: str) -> dict:
+    return json.loads(resources.files("nlp").joinpath(f"data/{name}").read_text("utf-8"))
+
+
+def _any(patterns: Iterable[str], flags: int = re.I) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+@lru_cache(maxsize=1)
+def _cues() -> dict[str, dict[str, re.Pattern]]:
+    kinds, stages = _data("doc_type_cues.json"), _data("stage_cues.json")
+    out = {}
+    for lang in ("ru", "en"):
+        person = kinds[lang]["person"]
+        out[lang] = {kind: _any(kinds[lang][kind]) for kind in OTHER_KINDS}
+        out[lang]["person"] = _any(person[:-1])
+        out[lang]["surname"] = _any(person[-1:], 0)  # a capitalised surname shape: case matters
+        out[lang]["action"] = _any(p for stage in ("appeal", "verdict", "trial", "detention") for p in stages[lang][stage])
+        out[lang]["topic"] = _any(stages["topic"][lang])
+    return out
+
+
+def features(text: str, lang: str, names: Iterable[str] = (), main: str | None = None,
+             topic: bool = False) -> Counter:
+    """Counts of the cues: sentences telling a proceeding (`proc`, `proc_lead` in the lead),
+    sentences of statistics, warnings, explanation, background; and whether the main text has a
+    person, a stage of a proceeding, a court, and the topic at all."""
+    cues = _cues()["en" if lang == "en" else "ru"]
+    names = [n for n in names if len(n) > 3]
+    main = main if main is not None else main_text(text, find_frames(text, lang))
+
+    def has_person(s: str) -> bool:
+        return bool(cues["person"].search(s) or cues["surname"].search(s) or any(n in s for n in names))
+
+    out: Counter = Counter()
+    for start, end, _ in sentences(main):
+        s = main[start:end]
+        if not s.strip():
+            continue
+        person = has_person(s)
+        if person and cues["action"].search(s):
+            out["proc"] += 1
+            out["proc_lead"] += start < LEAD_CHARS
+        stats = len(cues["statistics"].findall(s))
+        if stats >= 2 or (stats and not person):
+            out["statistics"] += 1
+        for kind in ("warning", "explainer", "background"):
+            out[kind] += bool(cues[kind].search(s))
+    out["person"] = has_person(main)
+    out["action"] = bool(cues["action"].search(main))
+    out["court"] = bool(COURT.search(main))
+    out["topic"] = topic or bool(cues["topic"].search(text))
+    return out
+
+
+def decide(f: Counter) -> str:
+    if not f["topic"] and not f["proc"]:
+        return "background"
+    proceeding = f["action"] and (f["person"] or f["court"])
+    best = max(OTHER_KINDS, key=lambda kind: f[kind])
+    # A proceeding wins over one stray cue of another kind, and over as many as it has sentences.
+    if proceeding and (f["proc"] >= max(1, f[best]) or f[best] <= 1):
+        return "case_report"
+    if f[best] and not (proceeding and f["proc_lead"]):
+        return best
+    if proceeding:
+        return "case_report"
+    return best if f[best] else "background"
+
+
+def document_type(text: str, lang: str, names: Iterable[str] = (), main: str | None = None,
+                  topic: bool = False) -> str:
+    """`topic`: the caller already knows the text is on topic (an extremism or terrorism article
+    of a criminal code, a banned organisation named)."""
+    return decide(features(text, lang, names, main, topic))
