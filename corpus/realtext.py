@@ -21,6 +21,7 @@ from pathlib import Path
 
 from nlp.evaluate import Score
 from nlp.facts import FACTS
+from nlp.vocabulary import LANGUAGES
 
 
 class RealTextError(Exception):
@@ -239,13 +240,13 @@ def format_scores(scores: RealScores) -> str:
                                                f"{', '.join(scores.missing[:10])}" if scores.missing else "")]
     lines.append(f"{'field':<40}{'lang':<6}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>5}{'fn':>5}")
     for name in (*SET_FIELDS, GATE):
-        for lang in ("ru", "en", "all"):
+        for lang in (*LANGUAGES, "all"):
             s = scores.fields.get((lang, name))
             if s:
                 lines.append(f"{name:<40}{lang:<6}{s.precision:>7.3f}{s.recall:>7.3f}{s.f1:>7.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}")
     lines.append(f"{'accuracy':<40}{'lang':<6}{'acc':>7}{'n':>7}")
     for name in ACCURACY_FIELDS:
-        for lang in ("ru", "en", "all"):
+        for lang in (*LANGUAGES, "all"):
             a = scores.accuracy.get((lang, name))
             if a:
                 lines.append(f"{name:<40}{lang:<6}{a.value:>7.3f}{a.total:>7}")

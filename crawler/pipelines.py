@@ -24,7 +24,9 @@ from crawler.relevance import Lexicon, load_lexicon, score
 from crawler.stats import source_key
 
 MIN_TEXT_CHARS = 200
-NLP_LANGUAGES = {"ru", "en"}
+# The languages the relevance lexicon is written in (the crawler knows nothing of nlp, which
+# processes the same two); pages in others are stored unjudged.
+JUDGED_LANGUAGES = {"ru", "en"}
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -93,7 +95,7 @@ class RelevancePipeline:
     def process_item(self, item: PageItem, spider=None) -> PageItem:
         if item.get("rejected"):
             return item
-        if item["lang"] not in NLP_LANGUAGES:
+        if item["lang"] not in JUDGED_LANGUAGES:
             # Kazakh and other languages are kept and flagged; the lexicon cannot judge them.
             item["relevance"] = None
             return item

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Iterable
 
 from nlp.frames import find_frames, main_text, sentences
+from nlp.vocabulary import LANGUAGES
 
 DOC_TYPES = ("case_report", "statistics", "explainer", "warning", "background")
 OTHER_KINDS = ("warning", "explainer", "background", "statistics")
@@ -42,7 +43,7 @@ def _any(patterns: Iterable[str], flags: int = re.I) -> re.Pattern:
 def _cues() -> dict[str, dict[str, re.Pattern]]:
     kinds, stages = _data("doc_type_cues.json"), _data("stage_cues.json")
     out = {}
-    for lang in ("ru", "en"):
+    for lang in LANGUAGES:
         person = kinds[lang]["person"]
         out[lang] = {kind: _any(kinds[lang][kind]) for kind in OTHER_KINDS}
         out[lang]["person"] = _any(person[:-1])
