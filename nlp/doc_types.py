@@ -22,10 +22,12 @@ from importlib import resources
 from typing import Iterable
 
 from nlp.frames import find_frames, main_text, sentences
+from nlp.spans import in_clutter_line
 from nlp.vocabulary import LANGUAGES
 
 DOC_TYPES = ("case_report", "statistics", "explainer", "warning", "background")
 OTHER_KINDS = ("warning", "explainer", "background", "statistics")
+EXTRA = ("proceeding", "case_opened", "example")
 # Where a proceeding told in the first lines makes a case report even among other cues.
 LEAD_CHARS = 600
 COURT = re.compile(r"(?<![а-яё])суд(?:ом|а|у|е)?(?![а-яё])|\bcourt\b", re.I)
@@ -48,7 +50,10 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
         out[lang] = {kind: _any(kinds[lang][kind]) for kind in OTHER_KINDS}
         out[lang]["person"] = _any(person[:-1])
         out[lang]["surname"] = _any(person[-1:], 0)  # a capitalised surname shape: case matters
-        out[lang]["action"] = _any(p for stage in ("appeal", "verdict", "trial", "detention") for p in stages[lang][stage])
+        out[lang]["action"] = _any([p for stage in ("appeal", "verdict", "trial", "detention") for p in stages[lang][stage]]
+                                   + kinds[lang]["proceeding"])
+        out[lang]["case_opened"] = _any(kinds[lang]["case_opened"])
+        out[lang]["example"] = _any(kinds[lang]["example"])
         out[lang]["topic"] = _any(stages["topic"][lang])
     return out
 
@@ -66,19 +71,27 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
         return bool(cues["person"].search(s) or cues["surname"].search(s) or any(n in s for n in names))
 
     out: Counter = Counter()
+    read = 0  # characters of the report read so far, page furniture left out
     for start, end, _ in sentences(main):
         s = main[start:end]
-        if not s.strip():
+        if not s.strip() or _furniture(main, start, s):
             continue
+        lead, read = read < LEAD_CHARS, read + len(s)
         person = has_person(s)
-        if person and cues["action"].search(s):
-            out["proc"] += 1
-            out["proc_lead"] += start < LEAD_CHARS
         stats = len(cues["statistics"].findall(s))
-        if stats >= 2 or (stats and not person):
-            out["statistics"] += 1
+        # A count of people detained or convicted is statistics, not one proceeding.
+        if stats < 2 and (person and cues["action"].search(s) or cues["case_opened"].search(s)):
+            out["proc"] += 1
+            out["proc_lead"] += lead
+        out["statistics"] += stats >= 2 or bool(stats and not person)
+        out["example"] += bool(cues["example"].search(s))
         for kind in ("warning", "explainer", "background"):
             out[kind] += bool(cues[kind].search(s))
+    # nlp.frames takes statistics sentences out of the main text: a round-up that cites an example
+    # case is told by the whole text's.
+    if out["example"]:
+        out["statistics_all"] = sum(_stats_sentence(cues, text[a:b], has_person) for a, b, _ in sentences(text)
+                                    if not _furniture(text, a, text[a:b]))
     out["person"] = has_person(main)
     out["action"] = bool(cues["action"].search(main))
     out["court"] = bool(COURT.search(main))
@@ -86,15 +99,30 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
     return out
 
 
+def _stats_sentence(cues: dict, s: str, has_person) -> bool:
+    stats = len(cues["statistics"].findall(s))
+    return stats >= 2 or bool(stats and not has_person(s))
+
+
+def _furniture(text: str, start: int, s: str) -> bool:
+    """Menus, currency tickers, counters: a line of page furniture, or more digits and signs than letters."""
+    chars = [c for c in s if not c.isspace()]
+    return in_clutter_line(text, start) or sum(c.isalpha() for c in chars) * 2 < len(chars)
+
+
 def decide(f: Counter) -> str:
     if not f["topic"] and not f["proc"]:
         return "background"
-    proceeding = f["action"] and (f["person"] or f["court"])
+    proceeding = bool(f["action"] and (f["person"] or f["court"]) or f["proc"])
     best = max(OTHER_KINDS, key=lambda kind: f[kind])
+    # A case told as an example of a round-up, a warning or an explanation does not make it a case report.
+    if f["example"] and (f[best] or f["statistics_all"]):
+        return best if f[best] else "statistics"
     # A proceeding wins over one stray cue of another kind, and over as many as it has sentences.
     if proceeding and (f["proc"] >= max(1, f[best]) or f[best] <= 1):
         return "case_report"
-    if f[best] and not (proceeding and f["proc_lead"]):
+    # A proceeding told in the lead wins over a few cues of another kind, not over a text full of them.
+    if f[best] and not (proceeding and f["proc_lead"] and f[best] <= f["proc"] + 1):
         return best
     if proceeding:
         return "case_report"
