@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import re
 from functools import lru_cache
+from typing import Callable
 from importlib import resources
 
 from spacy.language import Language
@@ -168,7 +169,11 @@ def _cues(lang: str) -> dict:
     speech = re.compile(rf"(?:{'|'.join(own['speech'])})\b(?P<gap>[^.;:!?\n«\"“,]{{0,90}}?)$", re.I)
     # A date then at most three words and a verb of saying (not "сообщил о минировании", a hoax).
     speech_after = re.compile(rf"\s*,?\s*(?:[\w«»\"“”-]+\s+){{0,3}}?(?:{'|'.join(own['speech'])})\b(?!\s+(?:о|об|about|of)\s)", re.I)
-    return {"roles": roles, "speech": speech, "speech_after": speech_after, "future": _any(own["future"]), "stamp_words": set(own["stamp_words"])}
+    if lang == "en":
+        # "In May, Khalabuzar announced ...": capitals matter, so not case-insensitive.
+        speech_after = _any(own["speech_after"], 0)
+    return {"roles": roles, "speech": speech, "speech_after": speech_after, "future": _any(own["future"]),
+            "tally": _any(own["tally"]), "stamp_words": set(own["stamp_words"])}
 
 
 @lru_cache(maxsize=1)
@@ -310,8 +315,8 @@ def _speech(text: str, start: int, end: int, lang: str) -> bool:
     """"the court said on Tuesday", "told reporters on July 20", "рассказали в суде 5 марта":
     the date of a statement, not of an event."""
     cues = _cues(lang)
-    if lang == "ru" and cues["speech_after"].match(text, end):
-        return True  # "Об этом 6 июня сообщили", "30 марта муфтият сообщал, что"
+    if cues["speech_after"].match(text, end):
+        return True  # "Об этом 6 июня сообщили", "30 марта муфтият сообщал, что", "In May, X announced"
     s, _ = sentence_bounds(text, start)
     m = cues["speech"].search(text[max(s, start - 120):start])
     if not m:
@@ -335,8 +340,10 @@ def _role(text: str, start: int, end: int, lang: str, year_only: bool) -> str:
         return BACKGROUND
     if _speech(text, start, end, lang):
         return BACKGROUND
-    # Otherwise the nearest cue in the sentence names the event.
     s, e = sentence_bounds(text, start)
+    if re.search(r"\b(?:since|с|со)\s+$", before, re.I) and _cues(lang)["tally"].search(text, s, e):
+        return BACKGROUND  # "Since August, several members have been arrested": a count, not this case
+    # Otherwise the nearest cue in the sentence names the event.
     best, role = None, None
     for name, pattern in _cues(lang)["roles"].items():
         for m in pattern.finditer(text, s, e):
@@ -359,8 +366,10 @@ def find_dates(text: str, lang: str, published: dt.date | None = None) -> list[d
     return find_all_dates(text, lang, published)[0]
 
 
-def find_all_dates(text: str, lang: str, published: dt.date | None = None) -> tuple[list[dict], list[dict]]:
-    """(event dates, background dates) of the text, each item as `find_dates` gives it."""
+def find_all_dates(text: str, lang: str, published: dt.date | None = None,
+                   frame_of: Callable[[int], int] | None = None) -> tuple[list[dict], list[dict]]:
+    """(event dates, background dates) of the text, each item as `find_dates` gives it; `frame_of`
+    (a character offset -> its case frame) keeps one case's dates from hiding another's."""
     lang = "en" if lang == "en" else "ru"
     skip_until = _dateline_end(text)
     # Each candidate: (start, end, parts); parts are (start, end, (iso, precision), kind) with kind
@@ -495,11 +504,11 @@ def find_all_dates(text: str, lang: str, published: dt.date | None = None) -> tu
                     continue
             add(m.start(), m.end(), _relative(kind, offset, published, weekday, last),
                 {"weekday": "weekday", "day": "relday", "year": "relyear"}.get(kind, "date"))
-    return _select(text, lang, candidates, skip_until, published)
+    return _select(text, lang, candidates, skip_until, published, frame_of)
 
 
-def _select(text: str, lang: str, candidates: list, skip_until: int,
-            published: dt.date | None) -> tuple[list[dict], list[dict]]:
+def _select(text: str, lang: str, candidates: list, skip_until: int, published: dt.date | None,
+            frame_of: Callable[[int], int] | None = None) -> tuple[list[dict], list[dict]]:
     # Overlaps: keep the longest (most specific) match at each place.
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     flat, last_end = [], -1
@@ -536,6 +545,14 @@ def _select(text: str, lang: str, candidates: list, skip_until: int,
     # partial date nothing beside the full one ("(21 ноября)" ... "21 ноября 2008 года").
     full = {d["iso"] for d in events if not d["iso"].startswith("--")}
     finer = {iso[:4] for iso in full if len(iso) > 4} | {"-" + iso[4:] for iso in full}
+    # A month the text gives without its year adds nothing beside a day of it in the same case
+    # ("last August" ... "the August 30 attack").
+    frame = frame_of or (lambda _: 0)
+    days = {(frame(d["start"]), d["iso"][:-3] if d["iso"].startswith("--") else "--" + d["iso"][5:7])
+            for d in events if d["precision"] == "day"}
+    days |= {(f, iso) for f, short in days for iso in [d["iso"] for d in events if "-" + d["iso"][4:] == short]}
+    events = [d for d in events if not (d["precision"] == "month" and not re.search(r"\d{4}", d["text"])
+                                        and (frame(d["start"]), d["iso"]) in days)]
     events = [d for d in events if d["iso"] not in finer]
     return _unique(events), _unique([d for d in items if d["role"] == BACKGROUND or d.get("planned")])
 
@@ -566,7 +583,9 @@ def make_case_dates(nlp: Language, name: str):
 
     def case_dates(doc: Doc) -> Doc:
         published = parse_published(doc._.published)
-        doc._.event_dates, doc._.background_dates = find_all_dates(doc.text, lang, published)
+        frames = doc._.frames if Doc.has_extension("frames") else None
+        frame_of = (lambda pos: next((f.index for f in frames[1:] if f.contains(pos)), 0)) if frames and len(frames) > 1 else None
+        doc._.event_dates, doc._.background_dates = find_all_dates(doc.text, lang, published, frame_of)
         return doc
 
     return case_dates

@@ -75,6 +75,10 @@ SPAN = {"ru": r"\bза\s+(?:последние\s+|прошедшие\s+|пред
 FIRST = {"ru": r"(?:первоначально|изначально)\s+(?:\w+\s+){0,2}?(?:приговор|осуд|назнач)",
          "en": r"(?:originally|initially)\s+(?:\w+\s+){0,2}?(?:sentenced|jailed|given|handed|convicted)"}
 SPAN_AFTER = {"ru": r"^\s*(?:назад|тому\s+назад)", "en": r"^\s*ago\b"}
+# "cut the sentence from seven years to five", "смягчил срок с семи лет до пяти": the old term.
+CHANGED_FROM = {"ru": r"(?:смягчил|снизил|сократил|уменьшил|увеличил|изменил|заменил)\w*[^;\n]{0,90}\sс\s+$",
+                "en": r"\b(?:reduc|cut|drop|lower|increas|rais|commut|chang)\w*\b[^;\n]{0,90}\bfrom\s+$"}
+CHANGED_TO = {"ru": r"^\s*(?:[а-яё]+\s+){0,2}до\s", "en": r"^\s*(?:[a-z]+\s+){0,2}to\s"}
 # "с испытательным сроком в один год", "probation period of", "suspended for three years": the
 # probation of a suspended term, not a term.
 PROBATION = {"ru": r"испытательн\w*\s+срок\w*\s+(?:в\s+|на\s+)?$",
@@ -302,7 +306,8 @@ def find_penalties(text: str, lang: str, frame_of: Callable[[int], int] | None =
             before = header + " " + before
             sentence = header + " " + sentence
         if any(re.search(p[lang], before, re.I) for p in (APPROXIMATE, AGE, PROBATION, SPAN)) or re.search(
-                SPAN_AFTER[lang], after, re.I) or re.search(FIRST[lang], before[-40:], re.I):
+                SPAN_AFTER[lang], after, re.I) or re.search(FIRST[lang], before[-40:], re.I) or (
+                re.search(CHANGED_FROM[lang], before, re.I) and re.search(CHANGED_TO[lang], after, re.I)):
             continue
         if (groups.get("one") or groups.get("adj")) and not _cue_regex(
                 tuple(cues["prison"] + cues["restricted_freedom"] + cues["suspended"] + cues["ban"]
