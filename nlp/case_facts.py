@@ -80,12 +80,12 @@ def _clutter(sentence: str) -> bool:
 PERSON_NOUNS = {
     "ru": r"(?:человек|граждан\w*|жител\w*|мужчин\w*|женщин\w*|обвиняем\w*|подсудим\w*|осужденн\w*|осуждённ\w*|"
           r"фигурант\w*|член\w*|участник\w*|молод\w* люд\w*|парн\w*|выходц\w*|подозреваем\w*|сторонник\w*|адепт\w*|"
-          r"задержанн\w*|брать\w*|брат\w*|сестр\w*)",
+          r"задержанн\w*|брать\w*|брат\w*|сестр\w*|активист\w*|мусульман\w*|верующ\w*|лидер\w*|руководител\w*|лиц|приверженц\w*|организатор\w*)",
     "en": r"(?:people|persons|men|women|citizens|nationals|residents|defendants|suspects|members|individuals|youths|"
-          r"supporters|followers|brothers|accused|convicts)",
+          r"supporters|followers|brothers|accused|convicts|activists|Muslims|Christians|believers|leaders|leading\s+figures)",
 }
 SINGLE = {
-    "ru": r"\b(?:жител(?:ь|я|ю|ем)|жительниц\w*|имам\w*|блогер\w*|журналист\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
+    "ru": r"\b(?:жител(?:ь|я|ю|ем)|подрост(?:ок|ка|ку|ком|ке)|несовершеннолетн(?:ий|его|ему|им|яя|юю|ей)|активист(?:а|у|ом|к[аеиу]|кой)?|жительниц\w*|имам\w*|блогер\w*|журналист\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
           r"осужденн(?:ый|ая|ого|ой)|уроженц\w*|уроженк\w*|гражданин\w*|гражданк\w*|\d{2}-летн\w+)\b",
     "en": r"\b(?:a|an|the)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|resident|citizen|defendant|suspect|native|convict|girl|boy|"
           r"mother|father|student|imam|blogger|teenager|journalist|activist|pensioner|preacher|national|pastor|leader)\b|\b\d{2}-year-old\b",
@@ -111,7 +111,7 @@ MAX_HEAD_COUNT = 60
 def _count(text: str, lang: str) -> int | None:
     n = cardinal_pattern(lang)
     pattern = re.compile(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b", re.I)
-    counts = []
+    counts, last = [], None
     for m in pattern.finditer(text):
         value = to_number(m.group("n"), lang)
         s, e = sentence_bounds(text, m.start())
@@ -120,46 +120,89 @@ def _count(text: str, lang: str) -> int | None:
             continue
         # Counts of people convicted or accused, not of victims, visitors or years.
         if re.search(r"погиб|пострада|ранен|жертв|killed|injured|victims|wounded|dead|посетител|visitors|тысяч|thousand|"
-                     r"по стране|nationwide|за год|in \d{4} alone|всего в|statistics|статистик", sentence, re.I):
+                     r"по стране|nationwide|за год|in \d{4} alone|всего в|statistics|статистик|since\s+(?:the\s+beginning\s+of\s+)?\d{4}|"
+                     r"с\s+(?:начала\s+)?\d{4}\s+год", sentence, re.I):
             continue
         between = text[m.end("n"):m.end()]
-        if re.search(r"\b(?:год|лет|месяц|year|month)", between, re.I):
+        if re.search(r"\b(?:год|лет|месяц|year|month)|the\s+number\s+of|числ[оа]\s|количеств|^\s+(?:и|или|or)\s+(?:более|more)",
+                     between, re.I):
             continue  # "к двум годам ограничения свободы жителя": a term, not a head count
+        # A part of the group ("the third of four Muslims", "including five women"), others tried apart
+        # ("the remaining eight defendants"), a name ("Group 24 activists").
+        if re.search(r"(?:\b(?:one|first|second|third|fourth|один|одна|одного|одной)\s+(?:of|из)|\b(?:group|групп[аы])|"
+                     r"including|в\s+том\s+числе|среди\s+них|из\s+них|of\s+whom|remaining|остальн\w+)\s+$",
+                     text[max(0, m.start() - 20):m.start()], re.I):
+            continue
         if re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
-                     r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody", sentence, re.I):
-            # "ещё шестеро участников" beside a leader, "six other members": one more.
-            extra = 1 if (re.search(r"(?:ещ[её]|другие)\s*$", text[max(0, m.start() - 8):m.start()], re.I)
-                          or re.match(r"\s+other\b", text[m.end("n"):], re.I)) else 0
-            counts.append(int(value) + extra)
+                     r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|срок\w*\s+наказани|"
+                     r"лишени\w+\s+свободы|колони\w+|prison|jail|appeal", sentence, re.I):
+            # "ещё шестеро участников", "six other members": beside a count told just before ("two leaders
+            # ... while ten other members" is 12), else beside one named leader.
+            if (re.search(r"(?:ещ[её]|другие)\s*$", text[max(0, m.start() - 8):m.start()], re.I)
+                    or re.match(r"\s+other\b", text[m.end("n"):], re.I)):
+                counts.append(int(value) + (last[0] if last and len(re.findall(r"[.!?]\s", text[last[1]:m.start()])) <= 1 else 1))
+            else:
+                counts.append(int(value))
+            last = (counts[-1], m.end())
     if counts:
         return max(counts)
     if re.search(r"суд\w*\s+оправдал|оправдательн\w*\s+приговор|был[аи]?\s+оправдан|\bacquitt\w*", text, re.I):
         return 0  # acquitted: nobody convicted
-    return 1 if re.search(SINGLE[lang], text, re.I) else None
+    return None
 
 
-def _one_person(text: str, lang: str, doc: Doc) -> bool:
-    """One defendant, described or named, and no group: "a former opposition leader", or one
-    surname in the sentences that tell the proceeding ("суд назначил активисту Нурлыбаю Т...")."""
-    if re.search(PLURAL[lang], text, re.I):
-        return False
-    if re.search(SINGLE[lang], text, re.I):
-        return True
+# Names that are not the accused's: officials of the proceeding and people quoted.
+ROLE_BEFORE = {
+    "ru": re.compile(r"(?:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|президент\w*|председател\w*|"
+                     r"правозащитни\w*|эксперт\w*|по\s+словам|сообщил\w*)\s*$", re.I),
+    "en": re.compile(r"(?:judge|lawyer|attorney|prosecutor|investigator|president|chairman|defender|expert|according\s+to|"
+                     r"said|told)\s*$", re.I),
+}
+# "Nariman Seytzhanov was convicted": a name the English model often misses.
+EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+been|had\s+been)\s+"
+                              r"(?:sentenced|convicted|jailed|found\s+guilty|given))")
+
+
+def _named(text: str, lang: str, doc: Doc) -> int:
+    """How many named defendants the proceeding's sentences tell: names listed together ("Дениса Р. и
+    Кристины К.") count each; otherwise one when a single surname is the one the report returns to."""
     stages = re.compile("|".join(p for stage in STAGES for p in _cues()[lang][stage]), re.I)
-    surnames = set()
+    keys: dict[str, int] = {}
+    listed, run, last_end = 0, 0, -1
     for ent in doc.ents:
         if ent.label_ not in ("PER", "PERSON") or text[ent.start_char:ent.end_char] != ent.text:
             continue
         a, b = sentence_bounds(text, ent.start_char)
-        if stages.search(text[a:b]) and (key := name_key(ent.text)):
-            surnames.add(key)
-    return len(surnames) == 1
+        if not stages.search(text[a:b]) or ROLE_BEFORE[lang].search(text[max(a, ent.start_char - 25):ent.start_char]):
+            continue
+        key = name_key(ent.text)
+        if key:
+            keys[key] = 0
+        # "A and B", "A, B and C": names joined by commas and a conjunction.
+        joined = last_end >= 0 and re.fullmatch(r"\s*(?:,|и|and|,\s*and)\s*", text[last_end:ent.start_char])
+        run = run + 1 if joined else 1
+        listed = max(listed, run)
+        last_end = ent.end_char
+    if listed >= 2:
+        return listed
+    # How often the report returns to each name of the proceeding's sentences.
+    for ent in doc.ents:
+        if ent.label_ in ("PER", "PERSON") and (key := name_key(ent.text)) in keys:
+            keys[key] += 1
+    if lang == "en":
+        for m in EN_NAMED_SUBJECT.finditer(text):
+            if key := name_key(m.group()):
+                keys[key] = keys.get(key, 0) + 2
+    ranked = sorted(keys.values(), reverse=True)
+    if len(ranked) == 1 or (len(ranked) > 1 and ranked[0] >= 2 and ranked[0] > ranked[1]):
+        return 1
+    return 0
 
 
 # Several defendants without a number: "two brothers" is counted; "the defendants" is not a count.
 PLURAL = {
     "ru": r"\b(?:подсудимые|обвиняемые|осужденные|осуждённые|фигуранты|задержанные|члены\s+(?:группы|ячейки))\b",
-    "en": r"\b(?:the\s+defendants|the\s+accused\s+(?:were|are)|members\s+of\s+(?:the\s+|a\s+)?(?:group|cell))\b",
+    "en": r"\b(?:(?<!of\s)the\s+defendants|the\s+accused\s+(?:were|are)|members\s+of\s+(?:the\s+|a\s+)?(?:group|cell))\b",
 }
 
 
@@ -202,6 +245,9 @@ def _stage(text: str, lang: str, imposed: bool) -> str | None:
     """The furthest stage the report describes: appeal > verdict > trial > detention.
     The lead decides when it names a stage; a penalty imposed means at least a verdict."""
     cues = _cues()[lang]
+    # An appeal is told after the verdict it reviews, rarely in the lead: its cues are read everywhere.
+    if re.search("|".join(cues["appeal"]), text, re.I):
+        return "appeal"
     head = text[:300]
     for scope in (head, text):
         hits = {stage for stage in STAGES_FURTHEST_FIRST if re.search("|".join(cues[stage]), scope, re.I)}
@@ -237,11 +283,18 @@ def find_facts(doc: Doc, matchers) -> dict:
         a.get("category") in ("extremism", "terrorism") for a in doc._.articles or [])
     # Counts, people and the stage are the main case's: other cases' sentences are blanked out.
     main = doc._.main_text or text
-    stage = _stage(main, lang, bool(doc._.penalties))
+    # A penalty of another case (its sentence blanked out of the main text) is no verdict of this one.
+    imposed = any(main[p["start"]:p["end"]].strip() for p in doc._.penalties or [] if p.get("end"))
+    stage = _stage(main, lang, imposed)
     # Not gated on the topic words: whether this is a case report at all is nlp.doc_types' call.
     count = _count(main, lang)
-    if count is None and stage and _one_person(main, lang, doc):
-        count = 1  # a named or described defendant, with no number: one person
+    if count is None:
+        # No number: named defendants listed together, or one described or named defendant.
+        named = _named(main, lang, doc) if stage else 0
+        if named >= 2:
+            count = named
+        elif re.search(SINGLE[lang], main, re.I) or (named and not re.search(PLURAL[lang], main, re.I)):
+            count = 1
     names = list(dict.fromkeys(e.text for e in doc.ents if e.label_ in ("PER", "PERSON")))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
