@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 
 from nlp.criminal_code import lookup
 from nlp.numbers import _words, ordinal_pattern, to_number
-from nlp.spans import ensure_extension
+from nlp.spans import ensure_extension, text_of
 
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
 # "299-2", "307.3", "244¹", "307 прим 3", and "27-168" (a general-part article joined to the
@@ -283,7 +283,7 @@ def make_case_articles(nlp: Language, name: str):
     lang = nlp.lang
 
     def case_articles(doc: Doc) -> Doc:
-        doc._.articles = find_articles(doc.text, lang)
+        doc._.articles = find_articles(text_of(doc), lang)
         return doc
 
     return case_articles

@@ -20,7 +20,7 @@ from importlib import resources
 
 from spacy.language import Language
 
-from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
 from nlp.vocabulary import COURT_LEVELS
 
 # Tried in this order: "межрайонный суд ... города Семей" and "межрайонный суд ... области" are
@@ -61,7 +61,7 @@ def make_case_court(nlp: Language, name: str):
     lang = "en" if nlp.lang == "en" else "ru"
 
     def case_court(doc):
-        doc._.court = find_court(doc.text, lang)
+        doc._.court = find_court(text_of(doc), lang)
         return doc
 
     return case_court

@@ -29,7 +29,7 @@ from importlib import resources
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
 
 EVENT_ROLES = ("offence", "detention", "trial", "verdict", "appeal")
 BACKGROUND = "background"
@@ -183,7 +183,7 @@ def _natasha_dates():
 
 
 # Natasha's parser is slow on long texts: run it only on windows around what may be a date.
-DATE_HINT = re.compile(r"\d{4}|\d{1,2}\.\d{1,2}\.|январ|феврал|март|апрел|\bма[йяе]\b|июн|июл|август|сентябр|октябр|ноябр|декабр", re.I)
+DATE_HINT = re.compile(r"\b(?:19|20)\d\d\b|\d{1,2}\.\d{1,2}\.|январ|феврал|март|апрел|\bма[йяе]\b|июн|июл|август|сентябр|октябр|ноябр|декабр", re.I)
 
 
 def _natasha_matches(text: str):
@@ -585,7 +585,7 @@ def make_case_dates(nlp: Language, name: str):
         published = parse_published(doc._.published)
         frames = doc._.frames if Doc.has_extension("frames") else None
         frame_of = (lambda pos: next((f.index for f in frames[1:] if f.contains(pos)), 0)) if frames and len(frames) > 1 else None
-        doc._.event_dates, doc._.background_dates = find_all_dates(doc.text, lang, published, frame_of)
+        doc._.event_dates, doc._.background_dates = find_all_dates(text_of(doc), lang, published, frame_of)
         return doc
 
     return case_dates

@@ -101,15 +101,15 @@ def main_text(text: str, frames: list[Frame]) -> str:
 
 def make_case_frames(nlp, name: str):
     """The `case_frames` component: `doc._.frames` and `doc._.main_text`, for the components after it."""
-    from nlp.spans import ensure_extension
+    from nlp.spans import ensure_extension, text_of
 
     ensure_extension("frames", default=None)
     ensure_extension("main_text", default=None)
     lang = "en" if nlp.lang == "en" else "ru"
 
     def case_frames(doc):
-        doc._.frames = find_frames(doc.text, lang)
-        doc._.main_text = main_text(doc.text, doc._.frames)
+        doc._.frames = find_frames(text_of(doc), lang)
+        doc._.main_text = main_text(text_of(doc), doc._.frames)
         return doc
 
     return case_frames

@@ -13,6 +13,7 @@ def _words() -> dict[str, dict[str, int]]:
     return json.loads(resources.files("nlp").joinpath("data/number_words.json").read_text("utf-8"))
 
 
+@lru_cache(maxsize=4)
 def cardinal_pattern(lang: str) -> str:
     """A regex alternation matching a number in digits or words (longest first)."""
     table = _words()[f"{lang}_cardinal"]
@@ -20,6 +21,7 @@ def cardinal_pattern(lang: str) -> str:
     return r"(?:\d+(?:[.,]\d+)?|" + "|".join(re.escape(w) for w in words) + ")"
 
 
+@lru_cache(maxsize=4)
 def ordinal_pattern(lang: str) -> str:
     words = sorted(_words()[f"{lang}_ordinal"], key=len, reverse=True)
     return "(?:" + "|".join(re.escape(w) for w in words) + ")"

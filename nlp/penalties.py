@@ -30,7 +30,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.numbers import as_int_or_float, cardinal_pattern, to_number
-from nlp.spans import ensure_extension, sentence_bounds
+from nlp.spans import ensure_extension, sentence_bounds, text_of
 
 # Finite forms that say a court imposed a term (not "приговорить", "to sentence").
 IMPOSED = {
@@ -405,7 +405,7 @@ def make_case_penalties(nlp: Language, name: str):
     lang = nlp.lang
 
     def case_penalties(doc: Doc) -> Doc:
-        doc._.penalties = find_penalties(doc.text, lang, _frame_lookup(doc))
+        doc._.penalties = find_penalties(text_of(doc), lang, _frame_lookup(doc))
         return doc
 
     return case_penalties

@@ -32,7 +32,7 @@ from spacy.tokens import Doc
 from nlp.dates import DATELINE
 from nlp.frames import frame_of
 from nlp.gazetteer import places
-from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
 
 CASE_ROLES = ("court", "residence", "offence")
 ORIGIN_BEFORE = re.compile(
@@ -303,7 +303,7 @@ def _role(text: str, start: int, end: int, kind: str, dateline_end: int) -> tupl
 def _spans(doc: Doc, matcher: PhraseMatcher) -> list[tuple[int, int, str, str, bool, int, int]]:
     """(start, end, place id, surface, named with a court's level, where its context starts, priority)
     of each mention; the longest wins where they overlap, a region of a list over a city of its name."""
-    text = doc.text
+    text = text_of(doc)
     table = places()
     spans = []
     for mid, s, e in matcher(doc):
@@ -335,7 +335,7 @@ def _spans(doc: Doc, matcher: PhraseMatcher) -> list[tuple[int, int, str, str, b
 
 
 def find_places(doc: Doc, matcher: PhraseMatcher) -> tuple[list[dict], list[dict]]:
-    text = doc.text
+    text = text_of(doc)
     dateline = DATELINE.match(text[:120])
     dateline_end = dateline.end() if dateline else 0
     table = places()
