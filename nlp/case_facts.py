@@ -225,6 +225,15 @@ def _named(text: str, lang: str, doc: Doc) -> int:
     return 0
 
 
+# Co-defendants the report names as a group without a number.
+UNCOUNTED = {
+    "ru": r"\b(?:несколько|ряд)\s+(?:его\s+|ее\s+|её\s+|их\s+)?(?:сообщник|соучастник|участник|член|обвиняем|подсудим|человек)\w*"
+          r"|\bостальн\w+\s+(?:участник|член|обвиняем|подсудим|фигурант)\w*",
+    "en": r"\b(?:several|a\s+number\s+of)\s+(?:his\s+|her\s+|their\s+)?(?:accomplices|co-defendants|members|defendants|associates)\b"
+          r"|\bthe\s+(?:other|remaining)\s+(?:members|defendants|participants|accused)\b(?!\s+(?:were|was)\s+\w+\s+(?:in|at)\s)",
+}
+
+
 # Several defendants without a number: "two brothers" is counted; "the defendants" is not a count.
 PLURAL = {
     "ru": r"\b(?:подсудимые|обвиняемые|осужденные|осуждённые|фигуранты|задержанные|члены\s+(?:группы|ячейки))\b",
@@ -321,6 +330,9 @@ def find_facts(doc: Doc, matchers) -> dict:
             count = named
         elif re.search(SINGLE[lang], main, re.I) or (named and not re.search(PLURAL[lang], main, re.I)):
             count = 1
+        # Others tried with them but not counted ("несколько его сообщников", "the other members"): unclear.
+        if count is not None and re.search(UNCOUNTED[lang], main, re.I):
+            count = None
     names = list(dict.fromkeys(e.text for e in _person_ents(doc)))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
