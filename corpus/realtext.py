@@ -55,17 +55,31 @@ ACCURACY_FIELDS = ("is_case_report", *(f.label_key for f in LABELLED_SCALARS),
 GATE = "relevance_gate"
 
 
+REQUIRED = {"id": str, "sha1": str, "chars": int, "lang": str, "relevant": bool, "is_case_report": bool}
+
+
 def load_records(paths: list[Path]) -> list[dict]:
+    """The labelled records of the files, checked for the keys scoring reads."""
     records = []
     for path in paths:
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        try:
+            lines = path.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RealTextError(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+        for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                record["sha1"], record["id"]  # noqa: B018 (required keys)
-            except (ValueError, KeyError) as exc:
-                raise RealTextError(f"{path}:{n}: not a labelled record ({exc})") from None
+            except ValueError as exc:
+                raise RealTextError(f"{path}:{n}: not JSON ({exc})") from None
+            if not isinstance(record, dict):
+                raise RealTextError(f"{path}:{n}: a labelled record is a JSON object")
+            for key, kind in REQUIRED.items():
+                if not isinstance(record.get(key), kind):
+                    raise RealTextError(f"{path}:{n}: {key!r} missing or not {kind.__name__}")
+            if record["lang"] not in LANGUAGES:
+                raise RealTextError(f"{path}:{n}: lang {record['lang']!r} is not one of {', '.join(LANGUAGES)}")
             records.append(record)
     return records
 

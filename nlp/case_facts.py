@@ -158,7 +158,7 @@ ROLE_BEFORE = {
     "en": re.compile(r"(?:judge|lawyer|attorney|prosecutor|investigator|president|chairman|defender|expert|according\s+to|"
                      r"said|told)\s*$", re.I),
 }
-# "Nariman Seytzhanov was convicted": a name the English model often misses.
+# "Aidos Serikbayev was convicted": a name the English model often misses.
 EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+been|had\s+been)\s+"
                               r"(?:sentenced|convicted|jailed|found\s+guilty|given))")
 

@@ -170,7 +170,7 @@ def _cues(lang: str) -> dict:
     # A date then at most three words and a verb of saying (not "сообщил о минировании", a hoax).
     speech_after = re.compile(rf"\s*,?\s*(?:[\w«»\"“”-]+\s+){{0,3}}?(?:{'|'.join(own['speech'])})\b(?!\s+(?:о|об|about|of)\s)", re.I)
     if lang == "en":
-        # "In May, Khalabuzar announced ...": capitals matter, so not case-insensitive.
+        # "In May, Omarova announced ...": capitals matter, so not case-insensitive.
         speech_after = _any(own["speech_after"], 0)
     return {"roles": roles, "speech": speech, "speech_after": speech_after, "future": _any(own["future"]),
             "tally": _any(own["tally"]), "stamp_words": set(own["stamp_words"])}

@@ -21,9 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-
-def sha1(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+from corpus.realtext import RealTextError, load_records, read_text
 
 
 def save(answers: list[Path], directory: Path) -> int:
@@ -32,42 +30,25 @@ def save(answers: list[Path], directory: Path) -> int:
         data = json.loads(answer.read_text(encoding="utf-8"))
         for result in data.get("results", []):
             text = result["excerpt"]
-            digest = sha1(text)
+            digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
             (directory / f"{digest}.txt").write_bytes(text.encode("utf-8"))
             print(json.dumps({"query": data.get("query"), "rank": result.get("rank"), "url": result.get("url"),
                               "chars": len(text), "sha1": digest}, ensure_ascii=False))
     return 0
 
 
-def labelled(files: list[Path]) -> list[dict]:
-    records = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                records.append(json.loads(line))
-    return records
-
-
 def check(files: list[Path], directory: Path) -> int:
-    missing = bad = 0
-    records = labelled(files)
-    for record in records:
-        path = directory / f"{record['sha1']}.txt"
-        if not path.exists():
-            missing += 1
-            print(f"missing\t{record['id']}\t{record['url']}")
-            continue
-        text = path.read_bytes().decode("utf-8")
-        if sha1(text) != record["sha1"] or len(text) != record["chars"]:
-            bad += 1
-            print(f"changed\t{record['id']}\t{record['url']}")
-    print(f"{len(records) - missing - bad} of {len(records)} texts present and intact", file=sys.stderr)
-    return 1 if missing or bad else 0
+    records = load_records(files)
+    bad = [r for r in records if read_text(r, directory) is None]
+    for record in bad:
+        print(f"missing or changed\t{record['id']}\t{record['url']}")
+    print(f"{len(records) - len(bad)} of {len(records)} texts present and intact", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def queries(files: list[Path]) -> int:
     seen = []
-    for record in labelled(files):
+    for record in load_records(files):
         if record["query"] not in seen:
             seen.append(record["query"])
     for query in seen:
@@ -87,11 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     p_queries = sub.add_parser("queries")
     p_queries.add_argument("labels", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "save":
-        return save(args.answers, args.dir)
-    if args.command == "check":
-        return check(args.labels, args.dir)
-    return queries(args.labels)
+    try:
+        if args.command == "save":
+            return save(args.answers, args.dir)
+        if args.command == "check":
+            return check(args.labels, args.dir)
+        return queries(args.labels)
+    except RealTextError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
