@@ -21,8 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable
 
-from nlp.frames import find_frames, main_text, sentences
-from nlp.spans import in_clutter_line
+from nlp.frames import find_frames, main_text
+from nlp.spans import in_clutter_line, sentences
 from nlp.vocabulary import LANGUAGES
 
 DOC_TYPES = ("case_report", "statistics", "explainer", "warning", "background")

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from nlp.spans import sentences
+
 MAIN, OTHER, BACKGROUND = "main", "other", "background"
 
 
@@ -39,23 +41,6 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
     return {lang: {kind: re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
                    for kind, patterns in cues.items()}
             for lang, cues in data.items() if not lang.startswith("_")}
-
-
-# A sentence ends at . ! ? followed by space, or at a line break; "ст." and "ч." do not end one.
-_SENTENCE_END = re.compile(r"(?<!\bст)(?<!\bч)(?<!\bп)(?<!\bг)(?<!\bArt)(?<!\bNo)(?<!\bSt)[.!?](?=\s)|\n")
-
-
-def sentences(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, paragraph ends here) for each sentence."""
-    out, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        if text[start:end].strip():
-            out.append((start, end, m.group() == "\n" or text[end:end + 1] == "\n"))
-        start = end
-    if text[start:].strip():
-        out.append((start, len(text), True))
-    return out
 
 
 def find_frames(text: str, lang: str) -> list[Frame]:

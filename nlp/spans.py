@@ -6,6 +6,23 @@ import re
 
 
 
+# A sentence ends at . ! ? before a space or the end, or at a line break; "ст. 256", "ч. 2" do not end one.
+SENTENCE_END = re.compile(r"(?<!\bст)(?<!\bч)(?<!\bп)(?<!\bг)(?<!\bArt)(?<!\bNo)[.!?](?:\s|$)|\n")
+
+
+def sentences(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, paragraph ends here) for each sentence of the text, in order."""
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        end = m.end()
+        if text[start:end].strip():
+            out.append((start, end, "\n" in m.group() or text[end:end + 1] == "\n"))
+        start = end
+    if text[start:].strip():
+        out.append((start, len(text), True))
+    return out
+
+
 def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     """Character bounds of the sentence around `pos` (a light splitter that works without a parser)."""
     left = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos), text.rfind("? ", 0, pos))
@@ -13,7 +30,7 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     while left > 0 and re.search(r"(?:\b(?:ст|ч|п|г|гг|им|ул|обл|Art|No|Mr|Ms|Dr|St))$", text[max(0, left - 4):left]):
         left = max(text.rfind(". ", 0, left), text.rfind("\n", 0, left))
     start = left + 1 if left >= 0 else 0
-    m = re.compile(r"(?<!\bст)(?<!\bч)(?<!\bп)(?<!\bг)(?<!\bArt)(?<!\bNo)[.!?](?:\s|$)|\n").search(text, pos)
+    m = SENTENCE_END.search(text, pos)
     end = m.end() if m else len(text)
     return start, end
 
