@@ -78,11 +78,13 @@ def _clutter(sentence: str) -> bool:
 
 # People counted: "семеро граждан", "10 человек", "seven Tajik citizens", "two men".
 PERSON_NOUNS = {
-    "ru": r"(?:человек|граждан\w*|жител\w*|мужчин\w*|женщин\w*|обвиняем\w*|подсудим\w*|осужденн\w*|осуждённ\w*|"
+    "ru": r"(?:человек(?:а|ам|ами)?|граждан\w*|жител\w*|мужчин\w*|женщин\w*|обвиняем\w*|подсудим\w*|осужденн\w*|осуждённ\w*|"
           r"фигурант\w*|член\w*|участник\w*|молод\w* люд\w*|парн\w*|выходц\w*|подозреваем\w*|сторонник\w*|адепт\w*|"
-          r"задержанн\w*|брать\w*|брат\w*|сестр\w*|активист\w*|мусульман\w*|верующ\w*|лидер\w*|руководител\w*|лиц|приверженц\w*|организатор\w*)",
+          r"задержанн\w*|брать\w*|брат\w*|сестр\w*|активист\w*|мусульман\w*|верующ\w*|лидер\w*|руководител\w*|лиц|приверженц\w*|организатор\w*|"
+          r"сообщник\w*|соучастник\w*|террорист\w*|экстремист\w*|боевик\w*)",
     "en": r"(?:people|persons|men|women|citizens|nationals|residents|defendants|suspects|members|individuals|youths|"
-          r"supporters|followers|brothers|accused|convicts|activists|Muslims|Christians|believers|leaders|leading\s+figures)",
+          r"supporters|followers|brothers|accused|convicts|activists|Muslims|Christians|believers|leaders|leading\s+figures|"
+          r"accomplices|co-defendants|terrorists|militants|extremists|Islamists|jihadists|recruits)",
 }
 SINGLE = {
     "ru": r"\b(?:жител(?:ь|я|ю|ем)|подрост(?:ок|ка|ку|ком|ке)|несовершеннолетн(?:ий|его|ему|им|яя|юю|ей)|активист(?:а|у|ом|к[аеиу]|кой)?|жительниц\w*|имам\w*|блогер\w*|журналист\w*|мужчин[аеуы]|женщин[аеуы]|обвиняем(?:ый|ая|ого|ой)|подсудим(?:ый|ая|ого|ой)|"
@@ -108,23 +110,63 @@ FEMALE_ENDINGS = ("яя", "ей", "юю")
 MAX_HEAD_COUNT = 60
 
 
-def _count(text: str, lang: str) -> int | None:
+# Russian collective numerals name people even without a noun: "все четверо были приговорены",
+# "ещё двое получили по 25 лет" (but "двое малолетних детей", "трое суток" are not defendants).
+COLLECTIVE_RU = (r"двое|двоих|трое|троих|четверо|четверых|пятеро|пятерых|шестеро|шестерых|семеро|семерых|"
+                 r"восьмеро|восьмерых|девятеро|девятерых|десятеро|десятерых")
+NOT_DEFENDANTS_AFTER = r"\s+(?:\w+\s+)?(?:дет|ребен|ребён|сут|внук|сынов|дочер|несовершеннолетн\w+\s+дет)"
+# A day of a month ("August 14 in Astana and accused", "14 марта задержаны"), not a head count.
+MONTH_WORD = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+              r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|январ\w*|феврал\w*|март\w*|апрел\w*|ма[йяе]|"
+              r"июн\w*|июл\w*|август\w*|сентябр\w*|октябр\w*|ноябр\w*|декабр\w*)")
+# Hedged totals ("at least four men", "более 100 членов") are tallies, not one trial's defendants.
+HEDGE_BEFORE = re.compile(r"(?:\bat\s+least|\bmore\s+than|\bover|\bup\s+to|\babout|\baround|\bsome|\bне\s+менее|\bболее|"
+                          r"\bсвыше|\bоколо|\bпорядка|\bдо)\s+$", re.I)
+# The people a defendant killed ("в убийстве десятерых человек", "killing ten people").
+VICTIM_BEFORE = re.compile(r"(?:убийств\w*|убил\w*|застрелил\w*|killing|killed|murder(?:ing|ed)?(?:\s+of)?)\s+$", re.I)
+
+
+# A sentence that imposes the penalty: its head count is the convicted one ("sentenced three
+# defendants"), ahead of counts of the arrest told in the same report ("detained five accomplices").
+SENTENCED = {
+    "ru": re.compile(r"приговор|осужд|осуди|осуждён|признан\w*\s+виновн|назначил\w*|получил\w*\s+(?:по\s+|от\s+|до\s+)?(?:\d|\w+\s+(?:лет|год))", re.I),
+    "en": re.compile(r"sentenc|convicted|jailed|found\s+guilty|(?:was|were)\s+(?:all\s+|each\s+)?given|received|gave|"
+                     r"handed|(?:prison|jail)\s+terms?", re.I),
+}
+
+
+def _count(text: str, lang: str, sentenced_only: bool = False) -> int | None:
+    """The head count of the main case: the largest count told beside the proceeding. With
+    `sentenced_only`, counts of sentences that impose a penalty come first when there are any."""
     n = cardinal_pattern(lang)
-    pattern = re.compile(rf"(?<![\w.])(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b", re.I)
-    counts, last = [], None
+    counted = rf"(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b"
+    if lang == "ru":
+        counted = rf"(?:{counted}|(?P<c>{COLLECTIVE_RU})\b(?!{NOT_DEFENDANTS_AFTER}))"
+    pattern = re.compile(rf"(?<![\w.]){counted}", re.I)
+    date_after = re.compile(rf"\s+{MONTH_WORD}\b", re.I)
+    date_before = re.compile(rf"\b{MONTH_WORD}\.?\s+$", re.I)
+    counts, sentenced, last = [], [], None
     for m in pattern.finditer(text):
-        value = to_number(m.group("n"), lang)
+        group = "n" if m.group("n") else "c"
+        number, number_end = m.group(group), m.end(group)
+        value = to_number(number, lang)
         s, e = sentence_bounds(text, m.start())
         sentence = text[s:e]
         if value is None or not (1 <= value <= MAX_HEAD_COUNT):
             continue
-        # Counts of people convicted or accused, not of victims, visitors or years.
-        if re.search(r"погиб|пострада|ранен|жертв|killed|injured|victims|wounded|dead|посетител|visitors|тысяч|thousand|"
-                     r"по стране|nationwide|за год|in \d{4} alone|всего в|statistics|статистик|since\s+(?:the\s+beginning\s+of\s+)?\d{4}|"
-                     r"с\s+(?:начала\s+)?\d{4}\s+год", sentence, re.I):
+        before = text[max(0, m.start() - 30):m.start()]
+        if HEDGE_BEFORE.search(before) or VICTIM_BEFORE.search(before):
             continue
-        between = text[m.end("n"):m.end()]
-        if re.search(r"\b(?:год|лет|месяц|year|month)|the\s+number\s+of|числ[оа]\s|количеств|^\s+(?:и|или|or)\s+(?:более|more)",
+        if number[0].isdigit() and (date_before.search(before) or date_after.match(text, number_end)):
+            continue
+        # Counts of people convicted or accused, not of victims, visitors or years.
+        if re.search(r"погиб|пострада|ранен|жертв|killed|injured|victims|wounded|dead|посетител|visitors|"
+                     r"по стране|nationwide|за год|in \d{4} alone|всего в|statistics|статистик|"
+                     r"since\s+(?:the\s+beginning\s+of\s+)?(?:\d{4}|the\s+year|this\s+year)|"
+                     r"с\s+(?:начала\s+)?(?:\d{4}|этого|текущего|прошлого)\s+год", sentence, re.I):
+            continue
+        between = text[number_end:m.end()]
+        if re.search(r"\b(?:год|лет|месяц|year|month|тысяч|thousand)|the\s+number\s+of|числ[оа]\s|количеств|^\s+(?:и|или|or)\s+(?:более|more)",
                      between, re.I):
             continue  # "к двум годам ограничения свободы жителя": a term, not a head count
         # A part of the group ("the third of four Muslims", "including five women"), others tried apart
@@ -133,17 +175,23 @@ def _count(text: str, lang: str) -> int | None:
                      r"including|в\s+том\s+числе|среди\s+них|из\s+них|of\s+whom|remaining|остальн\w+)\s+$",
                      text[max(0, m.start() - 20):m.start()], re.I):
             continue
-        if re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
-                     r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|срок\w*\s+наказани|"
-                     r"лишени\w+\s+свободы|колони\w+|prison|jail|appeal", sentence, re.I):
-            # "ещё шестеро участников", "six other members": beside a count told just before ("two leaders
-            # ... while ten other members" is 12), else beside one named leader.
-            if (re.search(r"(?:ещ[её]|другие)\s*$", text[max(0, m.start() - 8):m.start()], re.I)
-                    or re.match(r"\s+other\b", text[m.end("n"):], re.I)):
-                counts.append(int(value) + (last[0] if last and len(re.findall(r"[.!?]\s", text[last[1]:m.start()])) <= 1 else 1))
-            else:
-                counts.append(int(value))
-            last = (counts[-1], m.end())
+        cued = re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
+                         r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|срок\w*\s+наказани|"
+                         r"лишени\w+\s+свободы|колони\w+|prison|jail|appeal", sentence, re.I)
+        if cued:
+            # "ещё шестеро участников", "six other members", "another five accomplices": beside a count
+            # told just before ("two leaders ... while ten other members" is 12), else beside one named leader.
+            more = (re.search(r"(?:ещ[её]|другие|\banother)\s*$", text[max(0, m.start() - 8):m.start()], re.I)
+                    or re.match(r"\s+(?:other|других|остальных)\b", text[number_end:], re.I))
+            beside = last if last and len(re.findall(r"[.!?]\s", text[last[1]:m.start()])) <= 1 else None
+            counts.append(int(value) + (beside[0] if beside else 1) if more else int(value))
+            # A sentenced count stays one when others are added to it ("ещё пятеро получили от 6 до 9 лет").
+            is_sentenced = bool(SENTENCED[lang].search(sentence) or (more and beside and beside[2]))
+            if is_sentenced:
+                sentenced.append(counts[-1])
+            last = (counts[-1], m.end(), is_sentenced)
+    if sentenced_only and sentenced:
+        return max(sentenced)
     if counts:
         return max(counts)
     if re.search(r"суд\w*\s+оправдал|оправдательн\w*\s+приговор|был[аи]?\s+оправдан|\bacquitt\w*", text, re.I):
@@ -154,9 +202,9 @@ def _count(text: str, lang: str) -> int | None:
 # Names that are not the accused's: officials of the proceeding and people quoted.
 ROLE_BEFORE = {
     "ru": re.compile(r"(?:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|президент\w*|председател\w*|"
-                     r"правозащитни\w*|эксперт\w*|по\s+словам|сообщил\w*)\s*$", re.I),
+                     r"правозащитни\w*|эксперт\w*|по\s+словам|сообщил\w*)\s*,?\s*$", re.I),
     "en": re.compile(r"(?:judge|lawyer|attorney|prosecutor|investigator|president|chairman|defender|expert|according\s+to|"
-                     r"said|told)\s*$", re.I),
+                     r"said|told)\s*,?\s*$", re.I),
 }
 # "Aidos Serikbayev was convicted": a name the English model often misses.
 EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+been|had\s+been)\s+"
@@ -189,12 +237,21 @@ def _person_ents(doc: Doc) -> list:
     return doc.user_data["person_ents"]
 
 
+# Between two names of one list: a comma or a conjunction, and a title in lower case
+# ("Козлов, активист забастовки Аминов и активист оппозиции Сапаргали", "Zafar, and his colleague Sharifov").
+# A title never ends in a preposition: "Aminov, a former oil worker from Zhanaozen" joins no place.
+NAME_LIST_GAP = re.compile(r"\s*(?:,|и|and|,\s*and)\s*(?:[a-zа-яё][\w-]*\s+){0,4}"
+                           r"(?<!\bfrom\s)(?<!\bof\s)(?<!\bin\s)(?<!\bat\s)(?<!\bиз\s)(?<!\bв\s)(?<!\bс\s)")
+
+
 def _named(text: str, lang: str, doc: Doc) -> int:
-    """How many named defendants the proceeding's sentences tell: names listed together ("Дениса Р. и
-    Кристины К.") count each; otherwise one when a single surname is the one the report returns to."""
+    """How many named defendants the proceeding's sentences tell: when names are listed together
+    ("Дениса Р. и Кристины К."), every name of those sentences counts; otherwise one when a single
+    surname is the one the report returns to."""
     stages = _stage_pattern(lang)
     keys: dict[str, int] = {}
-    listed, run, last_end = 0, 0, -1
+    runs: list[set[str]] = []
+    last_end = -1
     for ent in _person_ents(doc):
         if text[ent.start_char:ent.end_char] != ent.text:
             continue
@@ -204,13 +261,15 @@ def _named(text: str, lang: str, doc: Doc) -> int:
         key = name_key(ent.text)
         if key:
             keys[key] = 0
-        # "A and B", "A, B and C": names joined by commas and a conjunction.
-        joined = last_end >= 0 and re.fullmatch(r"\s*(?:,|и|and|,\s*and)\s*", text[last_end:ent.start_char])
-        run = run + 1 if joined else 1
-        listed = max(listed, run)
+        if last_end >= 0 and runs and NAME_LIST_GAP.fullmatch(text, last_end, ent.start_char):
+            runs[-1].add(key or ent.text)
+        else:
+            runs.append({key or ent.text})
         last_end = ent.end_char
-    if listed >= 2:
-        return listed
+    lists = [run for run in runs if len(run) >= 2]
+    if lists:
+        # Several lists ("A and B got life; C, D and E got 28 years") add up; a name told twice counts once.
+        return len(set().union(*lists))
     # How often the report returns to each name of the proceeding's sentences.
     for ent in _person_ents(doc):
         if (key := name_key(ent.text)) in keys:
@@ -227,9 +286,9 @@ def _named(text: str, lang: str, doc: Doc) -> int:
 
 # Co-defendants the report names as a group without a number.
 UNCOUNTED = {
-    "ru": r"\b(?:несколько|ряд)\s+(?:его\s+|ее\s+|её\s+|их\s+)?(?:сообщник|соучастник|участник|член|обвиняем|подсудим|человек)\w*"
-          r"|\bостальн\w+\s+(?:участник|член|обвиняем|подсудим|фигурант)\w*",
-    "en": r"\b(?:several|a\s+number\s+of)\s+(?:his\s+|her\s+|their\s+)?(?:accomplices|co-defendants|members|defendants|associates)\b"
+    "ru": r"\b(?:несколько|ряд)\s+(?:его\s+|ее\s+|её\s+|их\s+)?(?:сообщник|соучастник|пособник|участник|член|обвиняем|подсудим|человек)\w*"
+          r"|\b(?:остальн|друг)\w+\s+(?:участник|член|обвиняем|подсудим|фигурант|соучастник|сообщник|пособник)\w*",
+    "en": r"\b(?:several|a\s+number\s+of)\s+(?:his\s+|her\s+|their\s+)?(?:accomplices|co-defendants|members|defendants|associates|helpers)\b"
           r"|\bthe\s+(?:other|remaining)\s+(?:members|defendants|participants|accused)\b(?!\s+(?:were|was)\s+\w+\s+(?:in|at)\s)",
 }
 
@@ -323,6 +382,8 @@ def find_facts(doc: Doc, matchers) -> dict:
     stage = _stage(main, lang, imposed)
     # Not gated on the topic words: whether this is a case report at all is nlp.doc_types' call.
     count = _count(main, lang)
+    if count is not None and stage in ("verdict", "appeal"):
+        count = _count(main, lang, sentenced_only=True)
     if count is None:
         # No number: named defendants listed together, or one described or named defendant.
         named = _named(main, lang, doc) if stage else 0
