@@ -141,6 +141,83 @@ def crawl_worker(redis_url, wait, worker_id):
     sys.exit(code)
 
 
+@cli.group(context_settings=CONTEXT)
+def sources():
+    """The source registry (crawler/sources.yml).
+
+    Example: corpus sources check --sample
+    """
+
+
+@sources.command("check", context_settings=CONTEXT)
+@click.option("--source", "names", multiple=True, help="Check only this source (repeatable).")
+@click.option("--sample", is_flag=True, help="Check the bundled sample site's registry (or --registry's, "
+                                             "with {base} the sample site's address), served on 127.0.0.1.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
+@click.option("--sample-port", default=None, type=click.IntRange(1, 65535), help="Port for the sample site (default 8765).")
+@click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
+              help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per discovery URL.")
+@user_errors
+def sources_check(names, sample, registry, sample_port, contact, as_json):
+    """Fetch every discovery URL of the registry once, politely (robots.txt, the crawl's
+    User-Agent and delays), and say per source: HTTP status, what a crawl would find there
+    (sitemap entries, feed items, article links the pattern matches), the newest date seen,
+    and what is wrong. Follows no article. The first thing to run on a new machine with a
+    network, and after any change to the registry.
+
+    A discovery URL is broken when a crawl would get nothing from it (an HTTP error, no
+    answer, an empty sitemap or feed, a page where the article pattern matches no link);
+    one that redirects elsewhere works but is reported as moved.
+
+    Exit codes: 0 every source healthy, 1 some source broken, 2 bad registry or options.
+
+    Example: corpus sources check --sample
+
+    Example: CORPUS_CONTACT=you@example.org corpus sources check --source tengrinews
+    """
+    from crawler.sample_site.server import SAMPLE_PORT, serve
+    from crawler.sources import load_sources, sample_sources, select
+
+    from corpus.crawl import CrawlConfigError, check_sources
+
+    extra = {"CORPUS_CONTACT": contact} if contact else {}
+    try:
+        if sample:
+            with serve(port=sample_port or SAMPLE_PORT) as base:
+                chosen = select(load_sources(registry, base=base) if registry else sample_sources(base), names)
+                checks = check_sources(chosen, sample=True, extra_settings=extra)
+        else:
+            chosen = select(load_sources(registry), names)
+            checks = check_sources(chosen, extra_settings=extra)
+    except CrawlConfigError as exc:
+        raise Fail(str(exc)) from None
+    if as_json:
+        for c in checks:
+            click.echo(json.dumps({**c.__dict__, "broken": c.broken}, ensure_ascii=False))
+    else:
+        rows = [[c.source, c.method, "" if c.status is None else str(c.status), str(c.items), c.newest or "",
+                 "BROKEN: " + c.problem if c.problem else (c.warning or "ok"), c.url] for c in checks]
+        for line in format_table(["source", "method", "status", "found", "newest", "state", "url"], rows):
+            click.echo(line)
+    broken = sorted({c.source for c in checks if c.broken})
+    click.echo(f"{len(chosen) - len(broken)} of {len(chosen)} sources healthy"
+               + (f"; broken: {', '.join(broken)}" if broken else ""), err=True)
+    sys.exit(1 if broken else 0)
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of an aligned plain-text table: a header, then one line per row; numbers right-aligned."""
+    if not rows:
+        return []
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    numeric = [all(str(r[i]).replace(".", "", 1).isdigit() or r[i] == "" for r in rows) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join((str(c).rjust(w) if num else str(c).ljust(w)) for c, w, num in zip(cells, widths, numeric)).rstrip()
+    return [line(headers)] + [line(r) for r in rows]
+
+
 def _is_date(value: str) -> bool:
     import datetime as dt
     try:

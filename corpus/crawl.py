@@ -234,6 +234,20 @@ def _contact(extra_settings: dict, sample: bool) -> str:
     return contact
 
 
+def check_sources(sources: list[Source], *, sample: bool = False, log_level: str = "ERROR",
+                  extra_settings: dict | None = None) -> list:
+    """Fetch each discovery URL of `sources` once and say what a crawl would find there
+    (crawler/health.py); needs no database and takes no lock. Runs Scrapy in this process."""
+    from crawler.health import CHECKS, MethodCheck, SourceCheckSpider
+    from crawler.job import run_job
+
+    extra_settings = dict(extra_settings or {})
+    job = CrawlJob(sources, sample=sample, settings={
+        "LOG_LEVEL": log_level, "CORPUS_CONTACT": _contact(extra_settings, sample), **extra_settings})
+    stats = run_job(job, spider_cls=SourceCheckSpider)
+    return [MethodCheck(**c) for c in stats.get(CHECKS, [])]
+
+
 def run_crawl(
     db_path: str | Path,
     sources: list[Source],

@@ -123,6 +123,9 @@ class SampleSite:
 
     def vestnik(self, route: str, query: dict) -> tuple[int, dict[str, str], bytes]:
         articles = self.by_outlet.get("vestnik", [])
+        if route == "/vestnik/novosti/":
+            # The section's old address, moved for good (`corpus sources check` reports it).
+            return 301, {"Location": f"{self.base_url}/vestnik/news/"}, b""
         if route in ("/vestnik/", "/vestnik/news/"):
             try:
                 page = max(1, int(query.get("page", ["1"])[0]))
