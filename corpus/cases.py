@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import sqlite_utils
@@ -207,12 +208,19 @@ def similar_case_rows(rows: list[dict], members: dict[str, list[int]], vectors: 
     return out
 
 
-def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embeddings: bool = True) -> GroupResult:
-    """Regroup every processed case report; ids carry over from the previous run."""
+def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embeddings: bool = True,
+              on_step: Callable[[str], None] | None = None) -> GroupResult:
+    """Regroup every processed case report; ids carry over from the previous run. `on_step` is
+    told of each step ("embedding", "grouping 1,234 case reports")."""
+    on_step = on_step or (lambda step: None)
+    on_step("reading case reports")
     docs = case_documents_input(db)
     by_id = {d["id"]: d for d in docs}
     index = {d["id"]: i for i, d in enumerate(docs)}
+    if use_embeddings:
+        on_step("embedding new reports")
     vectors = ensure_embeddings(db, docs, rebuild=rebuild) if use_embeddings else None
+    on_step(f"grouping {len(docs):,} case reports")
     scored = grouping.group_with_scores(docs, vectors)
     groups = [g for g, _ in scored]
     best = {doc: score for _, scores in scored for doc, score in scores.items()}
@@ -220,9 +228,11 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     assigned, events = assign_ids(groups, previous)
     rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
     similar = []
+    on_step("finding similar cases")
     if vectors is not None and len(rows) > 1:
         members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}
         similar = similar_case_rows(rows, members, vectors, grouping.thresholds().similar_cases)
+    on_step("writing cases")
     with db.conn:
         db.execute("DELETE FROM similar_cases")
         db.execute("DELETE FROM case_documents")

@@ -15,6 +15,7 @@ from crawler.sources import RegistryError
 from nlp.vocabulary import LANGUAGES
 
 from corpus.database import StoreError, describe_sqlite_error, open_db
+from corpus.progress import Progress
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -227,24 +228,37 @@ def _is_date(value: str) -> bool:
         return False
 
 
+# Column names of the per-source counts (crawler.stats.SOURCE_COUNTS), the same in the crawl's
+# summary and in `corpus runs --detail`.
+COUNT_NAMES = {"pages": "article pages", "not_modified": "not modified", "skipped": "seen before",
+               "skipped_old": "too old"}
+
+
+def source_table(per_source: dict[str, dict[str, int]]) -> list[str]:
+    """Per-source counts with a header and a total line that adds them up."""
+    from crawler.stats import SOURCE_COUNTS
+
+    rows = [[name] + [str(counts.get(key, 0)) for key in SOURCE_COUNTS] for name, counts in per_source.items()]
+    if len(rows) > 1:
+        rows.append(["total"] + [str(sum(c.get(key, 0) for c in per_source.values())) for key in SOURCE_COUNTS])
+    return format_table(["source"] + [COUNT_NAMES.get(k, k) for k in SOURCE_COUNTS], rows)
+
+
 def _report_crawl(result) -> None:
-    click.echo(f"run {result.run_id}: {result.status}: {result.pages_fetched} responses, "
-               f"{result.stored} documents stored, {result.unchanged} unchanged, "
-               f"{result.rejected} pages rejected, {result.errors} errors", err=True)
+    articles = sum(c.get("pages", 0) for c in result.per_source.values())
+    click.echo(f"run {result.run_id}: {result.status}: {result.pages_fetched} responses ({articles} article pages, "
+               f"{result.pages_fetched - articles} robots.txt, feeds, sitemaps and listings), "
+               f"{result.stored} documents stored, {result.errors} errors", err=True)
     if getattr(result, "resumed", False):
         click.echo("  (resumed the frontier of an interrupted run)", err=True)
     if getattr(result, "workers", None):
         click.echo("  crawler processes: " + ", ".join(f"{w}: {n} responses" for w, n in result.workers.items()),
                    err=True)
-    for name, c in result.per_source.items():
-        click.echo(f"  {name}: {c['pages']} pages, {c['stored']} stored, {c['rejected']} rejected, "
-                   f"{c['errors']} errors", err=True)
-        for message in getattr(result, "error_messages", {}).get(name, [])[:5]:
-            click.echo(f"    error: {message}", err=True)
+    for line in source_table(result.per_source):
+        click.echo("  " + line, err=True)
     for name, messages in getattr(result, "error_messages", {}).items():
-        if name not in result.per_source:  # the writer of a distributed crawl
-            for message in messages[:5]:
-                click.echo(f"  {name}: error: {message}", err=True)
+        for message in messages[:5]:
+            click.echo(f"  {name}: error: {message}", err=True)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -287,9 +301,9 @@ def process(db_path, everything, batch_size, n_process):
     db = open_db(db_path, create=False)
     total = count_pending(db, everything=everything)
     start = time.time()
-    with click.progressbar(length=total, label="processing", file=sys.stderr) as bar:
+    with Progress("processing", total=total, unit="documents") as progress:
         result = run_process(db, batch_size=batch_size, n_process=n_process,
-                             everything=everything, progress=bar.update)
+                             everything=everything, progress=progress.advance)
     click.echo(f"processed {result.processed} documents, {result.mentions} mentions "
                f"in {time.time() - start:.1f}s", err=True)
 
@@ -313,7 +327,8 @@ def group(db_path, rebuild):
 
     db = open_db(db_path, create=False)
     try:
-        result = run_group(db, rebuild=rebuild)
+        with Progress("grouping") as progress:
+            result = run_group(db, rebuild=rebuild, on_step=progress.phase)
     except ModelMissing as exc:
         raise Fail(str(exc)) from None
     click.echo(f"{result.documents} case reports in {result.cases} cases "
@@ -392,19 +407,24 @@ def runs(db_path, limit, as_json, detail):
         return
     if not rows:
         click.echo("no crawl runs yet")
-    for r in rows:
-        status = r["status"] + (" (resumed)" if r["resumed"] else "")
-        click.echo(f"{r['id']:>4}  {r['started']}  {status:<32} {r['pages_fetched'] or 0:>5} fetched  "
-                   f"{r['documents_stored'] or 0:>5} stored  {r['pages_rejected'] or 0:>4} rejected  "
-                   f"{r['errors'] or 0:>3} errors  [{r['sources']}]")
+        return
+    table = [[str(r["id"]), r["started"] or "", r["status"] + (" (resumed)" if r["resumed"] else ""),
+              str(r["pages_fetched"] or 0), str(sum(c.get("pages", 0) for c in r["source_counts"].values())),
+              str(r["documents_stored"] or 0), str(r["pages_rejected"] or 0), str(r["errors"] or 0), r["sources"] or ""]
+             for r in rows]
+    headers = ["run", "started", "status", "responses", "article pages", "stored", "rejected", "errors", "sources"]
+    lines = format_table(headers, table)
+    click.echo(lines[0])
+    for r, line in zip(rows, lines[1:]):
+        click.echo(line)
         if detail:
-            messages = r["error_log"].get("messages", {})
-            for name, c in r["source_counts"].items():
-                click.echo("        " + name + ": " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c.items() if v))
-                for message in messages.get(name, []):
-                    click.echo(f"          error: {message}")
+            for sub in source_table(r["source_counts"]):
+                click.echo("      " + sub)
+            for name, messages in r["error_log"].get("messages", {}).items():
+                for message in messages:
+                    click.echo(f"      {name}: error: {message}")
             if r["workers"]:
-                click.echo("        crawler processes: " + ", ".join(f"{w} {n} fetched" for w, n in r["workers"].items()))
+                click.echo("      crawler processes: " + ", ".join(f"{w} {n} fetched" for w, n in r["workers"].items()))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -554,7 +574,9 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
                 raise Fail("Parquet is binary: write it to a file with -o")
             stream = sys.stdout.buffer if binary else sys.stdout
             try:
-                result = export(db, table, fmt, None, filters, stream=stream)
+                # Rows printed to a terminal: no live line among them.
+                with Progress(f"exporting {table}", unit="rows", live=False if sys.stdout.isatty() else None) as progress:
+                    result = export(db, table, fmt, None, filters, stream=stream, progress=progress.advance)
                 stream.flush()
             except BrokenPipeError:
                 # The reader stopped early (`| head`): not an error; keep Python's exit flush quiet.
@@ -563,7 +585,8 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 sys.exit(0)
         else:
-            result = export(db, table, fmt, output, filters)
+            with Progress(f"exporting {table}", unit="rows") as progress:
+                result = export(db, table, fmt, output, filters, progress=progress.advance)
     except ExportError as exc:
         raise Fail(str(exc)) from None
     where = f"{result.path} (codebook: {', '.join(p.name for p in result.codebooks)})" if result.path else "stdout"
@@ -591,7 +614,8 @@ def report_command(db_path, out_dir, criteria, image_format):
 
     db = open_db(db_path, create=False, readonly=True)
     try:
-        result = build_report(db, out_dir, by=criteria, image_format=image_format)
+        with Progress("report") as progress:
+            result = build_report(db, out_dir, by=criteria, image_format=image_format, on_step=progress.phase)
     except ReportError as exc:
         raise Fail(str(exc)) from None
     click.echo(f"report on {result.cases} cases from {result.documents} documents, "

@@ -24,7 +24,7 @@ import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
@@ -581,8 +581,10 @@ def _prepare_dir(out_dir: Path) -> Path:
 
 
 def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (),
-                 image_format: str = "png") -> ReportResult:
-    """Write `out_dir/index.html` and its figures; returns what was written and the counts."""
+                 image_format: str = "png", on_step: Callable[[str], None] | None = None) -> ReportResult:
+    """Write `out_dir/index.html` and its figures; returns what was written and the counts.
+    `on_step` is told of each step ("figure: Map of cases")."""
+    on_step = on_step or (lambda step: None)
     if image_format not in IMAGE_FORMATS:
         raise ReportError(f"unknown image format {image_format!r}: choose from {', '.join(IMAGE_FORMATS)}")
     if not db["cases"].exists() or not db["documents"].exists():
@@ -609,6 +611,7 @@ def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (
     ]
     figures = []
     for key, title, draw in specs:
+        on_step(f"figure: {title}")
         fig, stats = draw()
         file = f"figures/{key}.{image_format}"
         for stale in IMAGE_FORMATS:

@@ -155,6 +155,8 @@ class LocalRunner:
                 "CORPUS_DB": str(self.db_path),
                 "CORPUS_RUN_ID": self.run_id,
                 "ITEM_PIPELINES": {**crawler_settings.ITEM_PIPELINES, "corpus.page_store.StorePipeline": 900},
+                # A progress line on a terminal, a log line every 30 s elsewhere (corpus.progress).
+                "EXTENSIONS": {"corpus.crawl_progress.CrawlProgress": 500},
                 "JOBDIR": str(job_dir(self.db_path)),
             })
             job_file = Path(tmp, "job.json")

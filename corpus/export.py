@@ -26,7 +26,7 @@ from functools import lru_cache
 from importlib import metadata as importlib_metadata
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 import yaml
@@ -587,9 +587,10 @@ def format_for(path: Path | None, fmt: str | None) -> str:
 
 
 def export(db: sqlite_utils.Database, table: str, fmt: str, path: Path | None = None,
-           filters: Filters | None = None, stream: IO | None = None) -> ExportResult:
+           filters: Filters | None = None, stream: IO | None = None,
+           progress: Callable[[int], None] | None = None) -> ExportResult:
     """Write `table` to `path` (with its codebooks beside it) or to `stream` (text, or binary
-    for Parquet; no codebook)."""
+    for Parquet; no codebook). `progress` is told of every row written."""
     filters = filters or Filters()
     fmt = format_for(path, fmt)
     cols = columns(db, table)
@@ -597,6 +598,8 @@ def export(db: sqlite_utils.Database, table: str, fmt: str, path: Path | None = 
         raise ExportError("nowhere to write: give a path or a stream")
     info = provenance(db)
     records = rows(db, table, filters, cols)
+    if progress:
+        records = _told(records, progress)
     if path is None:
         n = _write(stream, fmt, cols, records, info)
         return ExportResult(table, fmt, n, None)
@@ -623,6 +626,12 @@ def export(db: sqlite_utils.Database, table: str, fmt: str, path: Path | None = 
         part.unlink(missing_ok=True)
         raise
     return ExportResult(table, fmt, n, path, books)
+
+
+def _told(records: Iterable[dict], progress: Callable[[int], None]) -> Iterator[dict]:
+    for record in records:
+        yield record
+        progress(1)
 
 
 def _write(stream: IO, fmt: str, cols: list[Column], records: Iterable[dict], info: dict) -> int:

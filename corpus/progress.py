@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 LOG_INTERVAL_S = 30.0   # the longest a log goes without a line while a command works
 REDRAW_INTERVAL_S = 0.2  # a terminal line is redrawn at most this often
@@ -26,13 +26,15 @@ REDRAW_INTERVAL_S = 0.2  # a terminal line is redrawn at most this often
 
 class Progress:
     def __init__(self, label: str, total: int | None = None, unit: str = "", stream: TextIO | None = None,
-                 interval: float = LOG_INTERVAL_S, live: bool | None = None, clock=time.monotonic):
+                 interval: float = LOG_INTERVAL_S, live: bool | None = None, clock=time.monotonic,
+                 detail: Callable[[], str] | None = None):
         self.label, self.total, self.unit = label, total, unit
         self.stream = stream or sys.stderr
         self.interval = interval
         self.live = self.stream.isatty() if live is None else live
         self.done, self.step = 0, ""
         self.clock = clock
+        self.detail = detail  # more counts, read at each line ("12 stored, 0 errors")
         self.started = self.last_line = clock()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -50,7 +52,7 @@ class Progress:
         """A named step of the work ("embedding", "writing cases"): shown beside the count."""
         with self._lock:
             self.step = step
-            self._maybe_write(force=not self.live)
+            self._maybe_write(force=self.live)
 
     # --- how it is shown ---------------------------------------------------------------------
 
@@ -62,6 +64,8 @@ class Progress:
                          + (f" ({100 * self.done / self.total:.0f}%)" if self.total else ""))
         if self.step:
             parts.append(self.step)
+        if self.detail and (more := self.detail()):
+            parts.append(more)
         parts.append(f"{self.clock() - self.started:.0f} s")
         return f"{self.label}: " + ", ".join(parts)
 

@@ -48,6 +48,12 @@ def pages_fetched(stats: dict) -> int:
     return int(stats.get(PAGES_FETCHED, 0))
 
 
+def article_pages(stats: dict) -> int:
+    """Article pages received, summed over the sources (the rest of the responses are robots.txt,
+    feeds, sitemaps and listings)."""
+    return sum(int(v) for k, v in stats.items() if k.startswith("source/") and k.endswith("/pages"))
+
+
 def per_source(stats: dict, names: Iterable[str]) -> dict[str, dict[str, int]]:
     """Every count of SOURCE_COUNTS for each named source (0 when none was counted)."""
     return {name: {key: int(stats.get(source_key(name, key), 0)) for key in SOURCE_COUNTS} for name in names}

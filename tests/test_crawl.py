@@ -260,8 +260,12 @@ def test_runs_shows_the_history_with_per_source_detail(crawled, runner):
     result = runner.invoke(cli, ["runs", "--db", str(path), "--detail"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].lstrip().startswith("2") and " ok " in lines[0]
-    assert any("habar: " in line and "not modified" in line for line in lines)
+    assert lines[0].split()[:3] == ["run", "started", "status"]
+    assert lines[1].lstrip().startswith("2") and " ok " in lines[1]
+    # Under each run a per-source table: the second run found habar's sitemap not modified.
+    header = next(line for line in lines if line.split()[:1] == ["source"])
+    habar = next(line for line in lines if line.split()[:1] == ["habar"])
+    assert habar[header.index("not modified"):].split()[0] == "1"
     rows = [json.loads(line) for line in runner.invoke(cli, ["runs", "--db", str(path), "--json"]).output.splitlines()]
     assert [r["id"] for r in rows] == [2, 1]
     assert rows[1]["source_counts"]["monitor"]["stored"] > 0
