@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import json
 import sqlite3
 import sys
@@ -103,18 +104,84 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
     level = "INFO" if verbose else "ERROR"
     extra = {"CORPUS_CONTACT": contact} if contact else {}
     try:
-        if sample:
-            with serve(port=sample_port or SAMPLE_PORT) as base:
-                chosen = select(sample_sources(base), sources)
-                result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
-                                   extra_settings=extra, distributed=distributed, workers=workers)
-        else:
-            chosen = select(load_sources(registry), sources)
-            result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level, extra_settings=extra,
-                               distributed=distributed, workers=workers)
+        # The lock first: a second crawl stops here with the lock message, before it starts a server.
+        with locked_database(db_path) as lock:
+            if sample:
+                with serve(port=sample_port or SAMPLE_PORT) as base:
+                    chosen = select(sample_sources(base), sources)
+                    result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
+                                       extra_settings=extra, distributed=distributed, workers=workers, lock=lock)
+            else:
+                chosen = select(load_sources(registry), sources)
+                result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level,
+                                   extra_settings=extra, distributed=distributed, workers=workers, lock=lock)
     except CrawlConfigError as exc:
         raise Fail(str(exc)) from None
     _report_crawl(result)
+    sys.exit(result.exit_code)
+
+
+@cli.command(context_settings=CONTEXT)
+@db_option
+@click.option("--publish", "publish_to", default="published.db", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The snapshot `corpus serve` reads.")
+@click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable).")
+@click.option("--sample", is_flag=True, help="Crawl the bundled sample site, served on 127.0.0.1.")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
+@click.option("--sample-port", default=None, type=click.IntRange(1, 65535), help="Port for the sample site (default 8765).")
+@click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
+              help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT).")
+@user_errors
+def update(db_path, publish_to, names, sample, registry, sample_port, contact):
+    """Crawl, process, group and publish in one locked run: what a scheduler calls.
+
+    The crawl lock beside the database is held from the first stage to the last, so a crawl
+    or another update started meanwhile exits 2 at once. Each stage is recorded in the
+    update_stages table. Publishing copies the database as of one moment (SQLite's backup
+    API) to a temporary file beside --publish and renames it over --publish in one step: a
+    server reading the old snapshot keeps it whole, and a restarted one opens the new one.
+    When the crawl brings nothing new, grouping and publishing are skipped.
+
+    Exit codes: 0 ok, 1 the crawl finished with source errors (the rest still ran and
+    published), 2 configuration error or another crawl or update running, 3 a stage failed
+    (nothing published).
+
+    Example: corpus update --sample --db corpus.db --publish published.db
+
+    Example: CORPUS_CONTACT=you@example.org corpus update --db /var/lib/corpus/corpus.db --publish /var/lib/corpus/published.db
+    """
+    from crawler.sample_site.server import SAMPLE_PORT, serve
+    from crawler.sources import load_sources, sample_sources, select
+
+    from nlp.embeddings import ModelMissing
+
+    from corpus.crawl import CrawlConfigError
+    from corpus.update import run_update
+
+    extra = {"CORPUS_CONTACT": contact} if contact else {}
+    try:
+        # The lock first: a second update or crawl stops here, before it starts a server.
+        with locked_database(db_path) as lock, Progress("updating") as progress:
+            if sample:
+                with serve(port=sample_port or SAMPLE_PORT) as base:
+                    chosen = select(sample_sources(base), names)
+                    result = run_update(db_path, chosen, publish_to, sample=True, extra_settings=extra,
+                                        on_step=progress.phase, lock=lock)
+            else:
+                chosen = select(load_sources(registry), names)
+                result = run_update(db_path, chosen, publish_to, extra_settings=extra, on_step=progress.phase,
+                                    lock=lock)
+    except (CrawlConfigError, ModelMissing) as exc:
+        raise Fail(str(exc)) from None
+    except (StoreError, RegistryError):
+        raise
+    except Exception as exc:  # a stage failed: recorded in update_stages, nothing published
+        click.echo(f"Error: the update stopped, nothing was published: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(3)
+    rows = [[o.stage, o.status, o.detail] for o in result.stages]
+    click.echo(f"update {result.update_id}:", err=True)
+    for line in format_table(["stage", "status", "detail"], rows):
+        click.echo("  " + line, err=True)
     sys.exit(result.exit_code)
 
 
@@ -205,6 +272,17 @@ def sources_check(names, sample, registry, sample_port, contact, as_json):
     click.echo(f"{len(chosen) - len(broken)} of {len(chosen)} sources healthy"
                + (f"; broken: {', '.join(broken)}" if broken else ""), err=True)
     sys.exit(1 if broken else 0)
+
+
+@contextmanager
+def locked_database(db_path: Path):
+    """The crawl lock of a database, taken before anything else starts; a bad database file is
+    reported first."""
+    from corpus.crawl import crawl_lock
+
+    open_db(db_path).conn.close()
+    with crawl_lock(db_path) as lock:
+        yield lock
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> list[str]:

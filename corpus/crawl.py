@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Iterator, Protocol
@@ -261,6 +261,7 @@ def run_crawl(
     extra_settings: dict | None = None,
     distributed: str | None = None,
     workers: int = 2,
+    lock: CrawlLock | None = None,
 ) -> CrawlResult:
     """Crawl `sources` into the database and record the run; returns its counts and exit code.
 
@@ -268,14 +269,15 @@ def run_crawl(
     the sources' own `host:port` may be fetched although it is a loopback address.
     `distributed` is a Redis URL: the crawl runs on a shared scrapy-redis frontier with
     `workers` crawler processes here (and any `corpus crawl-worker` elsewhere), and this
-    process stores what they find (corpus/distributed.py).
+    process stores what they find (corpus/distributed.py). `lock` is the crawl lock when the
+    caller holds it already (`corpus update`); otherwise the crawl takes it.
     """
     extra_settings = dict(extra_settings or {})
     job = CrawlJob(sources, since=since, refresh=refresh, sample=sample, settings={
         "LOG_LEVEL": log_level, "CORPUS_CONTACT": _contact(extra_settings, sample), **extra_settings})
     db_path = Path(db_path)
     open_db(db_path).conn.close()  # a bad database file is reported before the lock is taken
-    with crawl_lock(db_path) as lock:
+    with nullcontext(lock) if lock else crawl_lock(db_path) as lock:
         run_id, resumed = _start(db_path, job, resumable=not distributed)
         lock.note(run_id=run_id, db=str(db_path))
 

@@ -38,6 +38,14 @@ TABLES: dict[str, dict] = {
         },
         pk="id",
     ),
+    # `corpus update`: one row per stage (crawl, process, group, publish) of each update.
+    "update_stages": dict(
+        columns={
+            "id": int, "update_id": int, "stage": str, "started": str, "finished": str, "status": str,
+            "detail": str, "counts": str,
+        },
+        pk="id",
+    ),
     # Provenance: the fetched bytes (gzip), so documents can be rebuilt without the network.
     "raw_pages": dict(
         columns={

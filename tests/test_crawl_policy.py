@@ -216,18 +216,26 @@ def test_minhash_tells_a_reprint_from_another_report_of_the_same_case():
 
 # --- scheduling -----------------------------------------------------------------------------
 
-def test_deploy_files_schedule_the_crawl_and_the_readme_explains_them():
-    service = (ROOT / "deploy" / "corpus-crawl.service").read_text("utf-8")
-    timer = (ROOT / "deploy" / "corpus-crawl.timer").read_text("utf-8")
+def test_deploy_files_schedule_the_update_and_the_readme_explains_them():
+    service = (ROOT / "deploy" / "corpus-update.service").read_text("utf-8")
+    timer = (ROOT / "deploy" / "corpus-update.timer").read_text("utf-8")
     crontab = (ROOT / "deploy" / "crontab").read_text("utf-8")
+    serve = (ROOT / "deploy" / "corpus-serve.service").read_text("utf-8")
+    watch = (ROOT / "deploy" / "corpus-publish.path").read_text("utf-8")
     assert "Type=oneshot" in service and "KillMode=mixed" in service and "EnvironmentFile=" in service
     exec_start = next(line for line in service.splitlines() if line.startswith("ExecStart="))
-    assert exec_start.split("=", 1)[1].split()[1:3] == ["crawl", "--db"]
+    words = exec_start.split("=", 1)[1].split()
+    assert words[1:3] == ["update", "--db"] and words[words.index("--publish") + 1].endswith("published.db")
     assert "OnCalendar=" in timer and "Persistent=true" in timer
     jobs = [line for line in crontab.splitlines() if line and not line.startswith("#") and "=" not in line.split()[0]]
-    assert len(jobs) == 1 and len(jobs[0].split()[:5]) == 5 and "corpus crawl --db" in jobs[0]
+    assert len(jobs) == 1 and len(jobs[0].split()[:5]) == 5 and "corpus update --db" in jobs[0]
     assert "CORPUS_CONTACT=" in crontab
+    # The server reads the snapshot the update publishes, and is restarted when it changes.
+    served = next(line for line in serve.splitlines() if line.startswith("ExecStart=")).split()
+    assert served[1:3] == ["serve", "--db"] and served[3] == words[words.index("--publish") + 1]
+    assert f"PathChanged={served[3]}" in watch
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "## Scheduling" in readme
-    for name in ("deploy/corpus-crawl.service", "deploy/corpus-crawl.timer", "deploy/crontab"):
+    for name in ("deploy/corpus-update.service", "deploy/corpus-update.timer", "deploy/crontab",
+                 "deploy/corpus-serve.service", "deploy/corpus-publish.path"):
         assert name in readme
