@@ -5,12 +5,22 @@ the app's own schema code, served by the app's own Datasette (its test client, o
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
 
 from corpus.database import open_db
 from corpus.serve import build
+from conftest import free_port, wait_for
 from test_publish import Client
 
 
@@ -64,3 +74,76 @@ def test_odd_paths_are_404_without_a_traceback(client, capfd):
         assert client.get(response.headers["location"]).status_code == 404, path
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
+
+
+# --- a real `corpus serve` process ------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, proc: subprocess.Popen, url: str, log: Path):
+        self.proc, self.url, self.log = proc, url, log
+
+    def get(self, path: str, **params) -> tuple:
+        """(status, headers (any case), body, seconds taken, time.monotonic() when it ended)."""
+        if params:
+            path += ("&" if "?" in path else "?") + urllib.parse.urlencode(params)
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=60) as response:
+                status, headers, body = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, body = error.code, error.headers, error.read()
+        ended = time.monotonic()
+        return status, headers, body, ended - started, ended
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+@pytest.fixture(scope="module")
+def server(corpus_db, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve-log") / "serve.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "corpus.cli", "serve", "--db", str(corpus_db), "--port", str(port)],
+            stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/versions.json")
+        yield Server(proc, f"http://127.0.0.1:{port}", log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+HUGE_VALUE_SQL = "select length(hex(randomblob(450000000)))"
+# Counts for ever: only the time limit (sql_time_limit_ms, 3 s) stops it.
+ENDLESS_SQL = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
+
+
+def test_a_query_that_asks_for_gigabytes_fails_at_once_without_allocating_them(server):
+    peak_before = server.peak_rss_mb()
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda i: server.get("/corpus.json", sql=HUGE_VALUE_SQL, _shape="objects"),
+                                range(3)))
+    for status, _, body, seconds, _ in answers:
+        assert status == 400 and "too big" in json.loads(body)["error"], body[:200]
+        assert seconds < 2
+    assert server.peak_rss_mb() < peak_before + 100
+
+
+def test_pages_are_served_at_once_while_slow_visitor_queries_run(server):
+    with ThreadPoolExecutor(8) as pool:
+        slow = [pool.submit(server.get, "/corpus.json", sql=ENDLESS_SQL, _n=str(i)) for i in range(8)]
+        # The first answer is a query turned away: the others hold every turn and are running.
+        first = next(as_completed(slow, timeout=60)).result()
+        assert first[0] == 503 and b"try again" in first[2], first
+        assert first[1]["Retry-After"]
+        status, headers, _, page_seconds, page_ended = server.get("/corpus/documents", _sort="title", source="monitor")
+        answers = [future.result() for future in slow]
+    assert status == 200 and headers["x-corpus-cache"] == "miss"
+    assert page_seconds < 2
+    ran = [a for a in answers if a[0] != 503]
+    assert ran and all(a[0] == 400 and b"too long" in a[2] and a[3] > 2.5 for a in ran)
+    assert page_ended < min(a[4] for a in ran)  # answered while they were still running
