@@ -5,11 +5,13 @@ the app's own schema code, served by the app's own Datasette (its test client, o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
 import sys
 import time
+import tracemalloc
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,8 +19,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
+from datasette.plugins import pm
 
 from corpus.database import open_db
+from corpus.response_cache import ResponseCache, cached_app, entry_bytes
 from corpus.serve import build
 from conftest import free_port, wait_for
 from test_publish import Client
@@ -138,7 +142,7 @@ def test_pages_are_served_at_once_while_slow_visitor_queries_run(server):
         slow = [pool.submit(server.get, "/corpus.json", sql=ENDLESS_SQL, _n=str(i)) for i in range(8)]
         # The first answer is a query turned away: the others hold every turn and are running.
         first = next(as_completed(slow, timeout=60)).result()
-        assert first[0] == 503 and b"try again" in first[2], first
+        assert first[0] == 503 and b"try again" in first[2], first[:3]
         assert first[1]["Retry-After"]
         status, headers, _, page_seconds, page_ended = server.get("/corpus/documents", _sort="title", source="monitor")
         answers = [future.result() for future in slow]
@@ -147,3 +151,120 @@ def test_pages_are_served_at_once_while_slow_visitor_queries_run(server):
     ran = [a for a in answers if a[0] != 503]
     assert ran and all(a[0] == 400 and b"too long" in a[2] and a[3] > 2.5 for a in ran)
     assert page_ended < min(a[4] for a in ran)  # answered while they were still running
+
+
+# --- the response cache: bounded memory, and Vary and Cache-Control honoured ------------------
+
+
+def test_a_response_for_one_visitor_is_not_served_to_another(client):
+    def cache_state(path, **headers) -> str:
+        response = client.run(client.ds.client.get(path, headers=headers))
+        assert response.status_code == 200
+        return response.headers["x-corpus-cache"]
+
+    # Datasette marks a response to a request with a cookie `private, no-store`: never kept.
+    assert cache_state("/corpus/cases.json?_size=1", cookie="theme=dark") == "miss"
+    assert cache_state("/corpus/cases.json?_size=1") == "miss"
+    assert cache_state("/corpus/cases.json?_size=1") == "hit"
+    # A kept response varies on Cookie and Authorization: a request with either is not given it.
+    assert cache_state("/corpus/cases.json?_size=1", cookie="theme=dark") == "miss"
+    assert cache_state("/corpus/cases.json?_size=1", authorization="Bearer x") == "miss"
+    assert cache_state("/corpus/cases.json?_size=1") == "hit"
+    assert cache_state("/corpus/cases.json?_size=2", authorization="Bearer x") == "miss"
+    assert cache_state("/corpus/cases.json?_size=2") == "miss"
+
+
+def real_responses(corpus_db, monkeypatch) -> list[list[dict]]:
+    """The ASGI messages of a few real answers of the app (no cache): a HEAD of the style sheet,
+    the cases as JSON and as an HTML table page."""
+    monkeypatch.setenv("CORPUS_CACHE_MB", "0")
+    app = build(corpus_db).app()
+    answers = []
+    for method, path in [("HEAD", "/-/corpus.css"), ("GET", "/corpus/cases.json"), ("GET", "/corpus/cases")]:
+        messages: list[dict] = []
+
+        async def send(message, messages=messages):
+            messages.append(message)
+
+        asyncio.run(app(request_scope(method, path, ""), receive_nothing, send))
+        assert messages[0]["status"] == 200
+        answers.append(messages)
+    return answers
+
+
+async def receive_nothing():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def request_scope(method: str, path: str, query: str) -> dict:
+    return {"type": "http", "http_version": "1.1", "method": method, "scheme": "http", "root_path": "",
+            "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+            "headers": [(b"host", b"127.0.0.1:8001"), (b"user-agent", b"test")],
+            "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8001)}
+
+
+def replaying(answers: list[list[dict]]):
+    """An ASGI app that answers request number i with answer i % len(answers), copied."""
+    count = [0]
+
+    async def app(scope, receive, send):
+        messages = answers[count[0] % len(answers)]
+        count[0] += 1
+        for message in messages:
+            copied = {**message}
+            if "headers" in copied:
+                copied["headers"] = [(bytes(bytearray(k)), bytes(bytearray(v))) for k, v in copied["headers"]]
+            if "body" in copied:
+                copied["body"] = bytes(bytearray(copied["body"]))
+            await send(copied)
+
+    return app
+
+
+def request_distinct_urls(app, requests: int, query_bytes: int) -> None:
+    """`requests` distinct URLs through `app`, each with a query string of `query_bytes`, half
+    of them HEAD requests."""
+    async def drain(message):
+        pass
+
+    async def run():
+        for i in range(requests):
+            query = f"n={i}&pad=" + "x" * query_bytes
+            await app(request_scope(("HEAD", "GET")[i % 2], f"/corpus/cases/{i}", query), receive_nothing, drain)
+
+    asyncio.run(run())
+
+
+def memory_grown_by(app, requests: int, query_bytes: int) -> int:
+    """Bytes Python holds more after request_distinct_urls than before."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        request_distinct_urls(app, requests, query_bytes)
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_ten_thousand_long_distinct_urls_keep_the_cache_within_its_budget(corpus_db, monkeypatch):
+    # The smallest real answer (a style sheet) under long URLs: what the key and headers cost
+    # is most of what the cache holds.
+    answers = real_responses(corpus_db, monkeypatch)[:1]
+    monkeypatch.setenv("CORPUS_CACHE_MB", "1")
+    plugin = pm.get_plugin("corpus_cache.py")
+    app = plugin.asgi_wrapper(datasette=build(corpus_db))(replaying(answers))
+    assert memory_grown_by(app, 10_000, query_bytes=2000) < 1.25 * 1024 * 1024
+
+
+def test_the_cache_counts_keys_headers_and_entries(corpus_db, monkeypatch):
+    answers = real_responses(corpus_db, monkeypatch)
+    budget = 1024 * 1024
+    cache = ResponseCache(budget)
+    assert memory_grown_by(cached_app(replaying(answers), cache, lambda scope: False), 5_000, 500) <= cache.size
+    assert 0 < cache.size <= budget
+    few = ResponseCache(budget, max_entries=50)
+    request_distinct_urls(cached_app(replaying(answers), few, lambda scope: False), 2_000, 0)
+    assert len(few) == 50 and few.size <= budget
+    # A HEAD answer, with its empty body, still costs its key and headers.
+    head, _ = few.entries[next(k for k in few.entries if k[0] == "HEAD")][:2]
+    assert entry_bytes(("HEAD", b"h", b"", "", "/", b""), head, b"", ()) > 500
