@@ -11,11 +11,15 @@ it runs every query of every page on a few threads (`num_sql_threads`, 3). So:
   page, `_where=` on a table page) run at once, always leaving an SQL thread for the other
   pages; another such request waits up to SQL_SLOT_WAIT_S for a turn, then gets a 503 with
   Retry-After. Table, row, search and canned-query pages are never held back.
+- After each such request, the garbage it left is collected at once (see `limited`): a failed
+  query's cursor, freed later while another query ran on its connection, stalled the whole
+  server until that query ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sqlite3
 from urllib.parse import parse_qs
@@ -72,6 +76,10 @@ def asgi_wrapper(datasette):
                 return await app(scope, receive, send)
             if not gate:
                 gate.append(asyncio.Semaphore(slots))
+                # What the server holds once started is there for good: out of the collector's
+                # sight, the collection after each visitor query (below) costs milliseconds.
+                gc.collect()
+                gc.freeze()
             try:
                 await asyncio.wait_for(gate[0].acquire(), SQL_SLOT_WAIT_S)
             except asyncio.TimeoutError:
@@ -79,6 +87,12 @@ def asgi_wrapper(datasette):
             try:
                 await app(scope, receive, send)
             finally:
+                # A query that failed (time limit, value too big) leaves its cursor in a garbage
+                # cycle (exception, traceback, frame). Collected later, while another query runs
+                # on the same thread's connection, freeing it waits for that query to end, and
+                # the event loop with it: every page stalled for up to the time limit. Collect it
+                # now, while its connection is idle.
+                gc.collect()
                 gate[0].release()
 
         return limited
