@@ -3,15 +3,13 @@ Datasette app with its plugins, on a copy of the demo corpus."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
+from corpus.response_cache import ResponseCache, entry_bytes
 from corpus.serve import build
 from test_publish import Client, copy_db
-
-PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "corpus_cache.py"
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +43,14 @@ def test_no_cache_for_a_live_file_a_login_or_when_turned_off(db, monkeypatch):
 
 
 def test_least_recently_used_pages_go_first():
-    spec = importlib.util.spec_from_file_location("corpus_cache", PLUGIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cache = module.ResponseCache(max_bytes=10)
-    cache.put("a", {}, b"aaaa")
-    cache.put("b", {}, b"bbbb")
-    assert cache.get("a") is not None  # a is now the most recently used
-    cache.put("c", {}, b"cccc")
-    assert cache.get("b") is None and cache.get("a") and cache.get("c") and cache.size == 8
-    cache.put("big", {}, b"x" * 11)  # larger than the whole cache: not kept
-    assert cache.get("big") is None and cache.size == 8
+    ok = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+    one = entry_bytes(("a",), ok, b"aaaa", ())
+    cache = ResponseCache(max_bytes=2 * one)
+    cache.put(("a",), [], ok, b"aaaa")
+    cache.put(("b",), [], ok, b"bbbb")
+    assert cache.get(("a",), []) is not None  # a is now the most recently used
+    cache.put(("c",), [], ok, b"cccc")
+    assert cache.get(("b",), []) is None and cache.get(("a",), []) and cache.get(("c",), [])
+    assert len(cache) == 2 and cache.size == 2 * one
+    assert not cache.put(("big",), [], ok, b"x" * 2 * one)  # larger than the whole cache: not kept
+    assert cache.get(("big",), []) is None and cache.size == 2 * one
