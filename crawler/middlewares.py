@@ -30,6 +30,7 @@ from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.sources import host_allowed
 from crawler.urls import canonicalize
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,6 @@ class RedirectLoop(IgnoreRequest):
 
 class AlreadyStored(IgnoreRequest):
     """A resumed request for a page the store already has: skipped quietly."""
-
-
-def host_allowed(host: str, domains) -> bool:
-    host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
 
 
 def is_public(address: str) -> bool:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from crawler.urls import article_address
+
 DISCOVERY_TYPES = {"sitemap", "rss", "listing", "search"}
 LANGUAGES = {"ru", "en", "kk", "ky", "uz", "tg"}
 SOURCE_KEYS = {"name", "title", "base_url", "languages", "country", "allowed_domains", "discovery", "keywords", "notes"}
@@ -33,6 +35,12 @@ class Discovery:
     max_pages: int = 5
 
 
+def host_allowed(host: str, domains) -> bool:
+    """Whether a host name is one of `domains` or a sub-domain of one."""
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
+
+
 @dataclass(frozen=True)
 class Source:
     name: str
@@ -43,6 +51,45 @@ class Source:
     allowed_domains: tuple[str, ...]
     discovery: tuple[Discovery, ...] = field(default_factory=tuple)
     keywords: tuple[str, ...] = ()
+
+    def allows(self, url: str) -> bool:
+        """Whether the URL's host is on this source's allowed domains."""
+        return host_allowed(urlsplit(url).hostname or "", self.allowed_domains)
+
+    def is_article(self, url: str, method: Discovery | None = None) -> bool:
+        """Whether a link found on a listing or search page is an article: its address (an AMP or
+        print copy read as the article it copies) matches the article pattern of `method`, or
+        without one, of any of this source's methods. A source with no pattern at all (feeds and
+        sitemaps only) takes every link its feeds list."""
+        patterns = [m.article_pattern for m in ([method] if method else self.discovery) if m.article_pattern]
+        if not patterns:
+            return method is None
+        address = article_address(url)
+        return any(re.search(p, address) for p in patterns)
+
+
+def _home(url: str) -> tuple[str, str]:
+    """Host (without 'www.', with any port) and directory path of an address, to compare homes."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = host[len("www."):] if host.startswith("www.") else host
+    path = parts.path or "/"
+    return (f"{host}:{parts.port}" if parts.port else host), (path if path.endswith("/") else path + "/")
+
+
+def owner(url: str, sources, found_by: Source) -> Source:
+    """The source a page belongs to: among `sources`, the one whose home (`base_url`, host and
+    path) the address lies under, the longest home first; the source that found it when it lies
+    under none (or under the finder's own home as far as under any other). An English page under
+    en.tengrinews.kz found by tengrinews's feed belongs to tengrinews-en when both are crawled; a
+    page's language is detected from its text either way, never taken from its source."""
+    host, path = _home(url)
+    homes = []
+    for source in sources:
+        home_host, home_path = _home(source.base_url)
+        if home_host == host and path.startswith(home_path):
+            homes.append((len(home_path), source is found_by, source))
+    return max(homes, key=lambda h: h[:2])[2] if homes else found_by
 
 
 def _require(entry: dict, key: str, kind: type, where: str):
@@ -122,7 +169,7 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
             if mtype in ("listing", "search") and not method.get("article_pattern"):
                 raise RegistryError(f"{mwhere}: a {mtype} page needs an article_pattern (a regex for article links)")
             mhost = urlsplit(url.replace("{query}", "q")).hostname or ""
-            if not any(mhost == d or mhost.endswith("." + d) for d in domains):
+            if not host_allowed(mhost, domains):
                 raise RegistryError(f"{mwhere}: host {mhost} is not in allowed_domains")
             for key in ("article_pattern", "next_pattern"):
                 if method.get(key) is not None:
@@ -136,7 +183,7 @@ def parse_sources(data: object, base: str | None = None) -> list[Source]:
             discovery.append(Discovery(mtype, url, method.get("article_pattern"),
                                        method.get("next_pattern"), max_pages))
         host = urlsplit(base_url).hostname or ""
-        if not any(host == d or host.endswith("." + d) for d in domains):
+        if not host_allowed(host, domains):
             raise RegistryError(f"{where}: base_url host {host} is not in allowed_domains")
         sources.append(Source(
             name=name, title=entry.get("title") or name, base_url=base_url,

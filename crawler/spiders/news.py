@@ -32,9 +32,9 @@ from scrapy.utils.gz import gunzip
 from crawler.encoding import decode_html, looks_binary
 from crawler.items import PageItem
 from crawler.middlewares import AlreadyStored, RedirectLoop, Refused
-from crawler.sources import Discovery, Source, load_sources, select
+from crawler.sources import Discovery, Source, load_sources, owner, select
 from crawler.stats import ERROR_MESSAGES, NEW_VALIDATORS, SOURCE_ERRORS, source_key
-from crawler.urls import canonicalize
+from crawler.urls import article_address, canonicalize
 
 # Site-search terms for a source without its own `keywords`, by the source's languages.
 DEFAULT_SEARCH_TERMS = {"ru": ("экстремизм", "терроризм", "пропаганда терроризма", "террористической организации"),
@@ -230,7 +230,7 @@ class NewsSpider(scrapy.Spider):
         method: Discovery = response.meta["method"]
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href)
-            if method.article_pattern and re.search(method.article_pattern, url):
+            if response.meta["source"].is_article(url, method):
                 yield from self._article(response, url, None)
             elif (method.next_pattern and re.search(method.next_pattern, url)
                   and response.meta["page"] < method.max_pages):
@@ -241,7 +241,8 @@ class NewsSpider(scrapy.Spider):
     def _article(self, response: Response, url: str, date: str | None) -> Iterator[scrapy.Request]:
         if not url:
             return
-        url = response.urljoin(url)
+        # An AMP or print copy is fetched as the article it copies.
+        url = article_address(response.urljoin(url))
         day = listed_day(date)
         if self.since and day and day < self.since:
             self._count(response.meta["source"], "skipped_old")
@@ -249,8 +250,11 @@ class NewsSpider(scrapy.Spider):
         # After the date check: a URL skipped as old here may still come with a newer date elsewhere.
         if not self.claim(canonicalize(url)):
             return
+        # A page under another crawled source's home (an English section of a Russian outlet
+        # with its own English entry) is that source's page.
+        src = owner(url, self.sources, response.meta["source"])
         yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
-                             meta={"source": response.meta["source"], "article": True})
+                             meta={"source": src, "article": True})
 
     def claim(self, canonical: str) -> bool:
         """True the first time an article URL is found in this crawl, unless the store has it.
