@@ -104,7 +104,8 @@ def test_installed_corpus_serve_publishes_from_another_directory(installed, demo
 
         assert title in page("/")
         plugins = page("/-/plugins.json")
-        for name in ("corpus_pages.py", "corpus_search.py", "corpus_read_only.py", "corpus_cache.py"):
+        for name in ("corpus_pages.py", "corpus_search.py", "corpus_read_only.py", "corpus_cache.py",
+                     "corpus_limits.py", "corpus_errors.py"):
             assert name in plugins
         # templates/row-corpus-cases.html, filled by plugins/corpus_pages.py
         assert f'<article class="case-sheet" data-case-id="{case_id}">' in page(f"/corpus/cases/{case_id}")
