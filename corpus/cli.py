@@ -181,6 +181,7 @@ def extract(file, lang, published):
     Example: echo "Суд приговорил жителя Семея к 7 годам по ч. 2 ст. 256 УК РК" | corpus extract -
     """
     from nlp import extract as extract_facts
+    from nlp.chunks import TextTooLong
 
     if published and not _is_date(published):
         raise Fail(f"--published must be a date like 2024-01-31, not {published!r}")
@@ -190,7 +191,10 @@ def extract(file, lang, published):
         raise Fail("the input is not UTF-8 text") from None
     if not text.strip():
         raise Fail("the input text is empty")
-    facts = extract_facts(text, lang=lang, published=published)
+    try:
+        facts = extract_facts(text, lang=lang, published=published)
+    except TextTooLong as exc:
+        raise Fail(str(exc)) from None
     click.echo(json.dumps(facts.public(), ensure_ascii=False, indent=1))
 
 
@@ -215,6 +219,13 @@ def process(db_path, everything, batch_size, n_process):
                              everything=everything, progress=bar.update)
     click.echo(f"processed {result.processed} documents, {result.mentions} mentions "
                f"in {time.time() - start:.1f}s", err=True)
+    if result.too_long:
+        from nlp.chunks import MAX_TEXT_CHARS
+
+        click.echo(f"left {len(result.too_long)} documents unprocessed, longer than {MAX_TEXT_CHARS:,} characters: "
+                   + ", ".join(result.too_long[:10]) + (", ..." if len(result.too_long) > 10 else ""), err=True)
+
+
 
 
 @cli.command(context_settings=CONTEXT)

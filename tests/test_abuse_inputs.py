@@ -1,0 +1,124 @@
+"""Hostile or broken input to the command line: every case ends in one line on stderr and a
+non-zero exit, never a traceback, and what is written stays strict (JSON without NaN, CSV cells
+a spreadsheet does not run)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpus.cli import cli
+
+
+def one_line_error(result, *needles: str) -> str:
+    """The error line of a failed command, after checking it is one line and no traceback."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+# --- very long texts: read in chunks up to a limit, refused over it ------------------------------
+
+MAIN = "Суд Семея приговорил 39-летнюю жительницу города к 7 годам лишения свободы по ч. 2 ст. 256 УК РК."
+FILLER = "\n\n".join(f"Погода в понедельник была солнечной, днём до {n} градусов тепла." for n in range(40))
+LATE = ("Она публиковала ролики в TikTok с призывами к джихаду.\n\n"
+        "Ранее в Актобе осудили другого жителя к 5 годам лишения свободы по ст. 174 УК РК.")
+
+
+def test_split_text_cuts_at_paragraph_then_sentence_ends():
+    from nlp.chunks import split_text
+
+    text = "\n\n".join(["Первый абзац. " * 5, "Второй абзац. " * 5, "Третий абзац. " * 5])
+    pieces = split_text(text, 100)
+    assert "".join(piece for _, piece in pieces) == text
+    assert [offset for offset, _ in pieces] == [0, len(pieces[0][1]), len(pieces[0][1]) + len(pieces[1][1])]
+    assert all(len(piece) <= 100 and piece.endswith("\n\n") for _, piece in pieces[:-1])
+    # No paragraph in reach: a sentence end; no space at all: the size itself.
+    assert split_text("Одно. Два. Три. Четыре.", 12)[0][1] == "Одно. Два. "
+    assert [len(p) for _, p in split_text("x" * 25, 10)] == [10, 10, 5]
+    assert split_text("short", 10) == [(0, "short")]
+
+
+def test_a_long_text_is_read_in_chunks_and_the_facts_of_every_chunk_are_kept():
+    from nlp.chunks import split_text
+    from nlp.extraction import extract_many
+
+    text = "\n\n".join([MAIN, FILLER, MAIN, FILLER, LATE])
+    assert len(split_text(text, 1000)) > 4
+    whole, chunked = next(extract_many([(text, "ru", None)])), next(extract_many([(text, "ru", None)], chunk_chars=1000))
+    # The main case is the one the text starts with; what later chunks say is found.
+    assert [p["id"] for p in chunked.places] == ["kz-semey"]
+    assert [(a["code"], a["article"], a["part"]) for a in chunked.articles] == [("KZ-CC", 256, 2)]
+    assert chunked.platforms == ["TikTok"]
+    assert [[p["id"] for p in other["places"]] for other in chunked.other_cases] == [["kz-aktobe"]]
+    assert [[a["article"] for a in other["articles"]] for other in chunked.other_cases] == [[174]]
+    # Offsets are the whole text's, and a fact stated in two chunks is listed once, as in one pass.
+    for item in chunked.places + chunked.articles + chunked.penalties + chunked.other_cases[0]["articles"]:
+        assert text[item["start"]:item["end"]] == item["text"]
+    for name in ("places", "articles", "penalties", "persons", "platforms", "stage", "convicted_count",
+                 "doc_type", "other_places", "other_cases"):
+        assert chunked[name] == whole[name], name
+
+
+def test_extract_refuses_a_text_over_the_limit_in_one_line(runner):
+    from nlp.chunks import MAX_TEXT_CHARS
+
+    text = ("Суд приговорил жителя Семея к 7 годам. " * (MAX_TEXT_CHARS // 38 + 1))[:MAX_TEXT_CHARS + 1]
+    one_line_error(runner.invoke(cli, ["extract", "-"], input=text), f"{MAX_TEXT_CHARS:,}", f"{len(text):,}")
+
+
+def _stored_document(db, doc_id: str, text: str) -> None:
+    db["documents"].insert({"id": doc_id, "url": f"http://example.org/{doc_id}",
+                            "canonical_url": f"http://example.org/{doc_id}", "source": None, "lang": "ru",
+                            "title": None, "text": text, "published": "2024-03-01", "content_hash": doc_id})
+
+
+def test_process_leaves_a_too_long_document_and_processes_the_rest_of_its_batch(runner, tmp_path):
+    from corpus.database import open_db
+    from nlp.chunks import MAX_TEXT_CHARS
+
+    path = tmp_path / "corpus.db"
+    db = open_db(path)
+    _stored_document(db, "a-short", MAIN)
+    _stored_document(db, "b-huge", "Погода была солнечной. " * (MAX_TEXT_CHARS // 23 + 1))
+    _stored_document(db, "c-short", MAIN)
+    db.conn.close()
+    result = runner.invoke(cli, ["process", "--db", str(path), "--batch-size", "8"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "b-huge" in result.output and f"{MAX_TEXT_CHARS:,}" in result.output
+    db = open_db(path)
+    done = {r["id"]: (r["processed_hash"], r["articles"]) for r in db.query(
+        "SELECT id, processed_hash, articles FROM documents ORDER BY id")}
+    assert done == {"a-short": ("a-short", '["KZ-CC 256"]'), "b-huge": (None, None),
+                    "c-short": ("c-short", '["KZ-CC 256"]')}
+
+
+@pytest.mark.slow
+def test_extract_reads_a_text_at_the_limit(tmp_path):
+    """A real text of MAX_TEXT_CHARS characters through the command (README: time and memory)."""
+    import os
+    import subprocess
+    import sys
+
+    from nlp.chunks import MAX_TEXT_CHARS
+
+    head = MAIN + "\n\n"
+    tail = "\n\n" + LATE
+    filler = (FILLER + "\n\n") * (MAX_TEXT_CHARS // (len(FILLER) + 2) + 1)
+    text = head + filler[:MAX_TEXT_CHARS - len(head) - len(tail)] + tail
+    assert len(text) == MAX_TEXT_CHARS
+    path = tmp_path / "long.txt"
+    path.write_text(text, "utf-8")
+    corpus = [sys.executable, "-c", "from corpus.cli import cli; cli()"]
+    done = subprocess.run(corpus + ["extract", str(path)], capture_output=True, text=True, env=os.environ, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout)
+    assert [p["id"] for p in out["places"]] == ["kz-semey"] and out["platforms"] == ["TikTok"]
+    assert [[a["article"] for a in other["articles"]] for other in out["other_cases"]] == [[174]]
