@@ -226,8 +226,6 @@ def process(db_path, everything, batch_size, n_process):
                    + ", ".join(result.too_long[:10]) + (", ..." if len(result.too_long) > 10 else ""), err=True)
 
 
-
-
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--rebuild", is_flag=True, help="Embed every document again (new model), then regroup.")
@@ -256,29 +254,24 @@ def group(db_path, rebuild):
 
 
 @cli.command("group-texts", context_settings=CONTEXT)
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @user_errors
 def group_texts(file):
-    """Group texts without a database: reads JSON lines {"id", "text", "lang"?, "published"?},
-    prints {"id", "case_id"} per line.
+    """Group texts without a database: reads JSON lines {"id", "text", "lang"?, "published"?,
+    "title"?}, prints {"id", "case_id"} per line. Ids must be unique; a line that is not UTF-8
+    JSON with fields of the right types stops the run with its line number.
 
     Example: corpus group-texts reports.jsonl
     """
     from corpus.cases import group_texts as run
+    from corpus.text_rows import TextRowError, read_rows
 
-    rows = []
-    for n, line in enumerate(file, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise Fail(f"line {n}: not valid JSON") from None
-        if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str):
-            raise Fail(f'line {n}: needs "id" and "text"')
-        rows.append(row)
+    try:
+        rows = read_rows(file)
+    except TextRowError as exc:
+        raise Fail(str(exc)) from None
     for out in run(rows):
-        click.echo(json.dumps(out, ensure_ascii=False))
+        click.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -23,6 +23,84 @@ def one_line_error(result, *needles: str) -> str:
     return lines[0]
 
 
+# --- corpus group-texts: one checked row per JSON line ------------------------------------------
+
+def group_texts(runner, tmp_path, content: bytes | str):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return runner.invoke(cli, ["group-texts", str(path)])
+
+
+GOOD = '{"id": "a", "text": "Футбольный клуб выиграл матч."}\n'
+
+
+def test_group_texts_invalid_utf8_names_the_line(runner, tmp_path):
+    result = group_texts(runner, tmp_path, GOOD.encode() + b'{"id": "b", "text": "\xff\xfe caf\xe9"}\n')
+    one_line_error(result, "line 2", "UTF-8")
+
+
+def test_group_texts_deeply_nested_line(runner, tmp_path):
+    result = group_texts(runner, tmp_path, GOOD + "[" * 100_000 + "]" * 100_000 + "\n")
+    one_line_error(result, "line 2", "nested")
+
+
+@pytest.mark.parametrize("lang", ['"xx"', "12", '["ru"]'])
+def test_group_texts_unsupported_language_lists_the_supported_ones(runner, tmp_path, lang):
+    from nlp.vocabulary import LANGUAGES
+
+    result = group_texts(runner, tmp_path, GOOD + f'{{"id": "b", "text": "x", "lang": {lang}}}\n')
+    line = one_line_error(result, "line 2", "lang")
+    for supported in LANGUAGES:
+        assert supported in line
+
+
+@pytest.mark.parametrize("row, field", [
+    ('{"id": "b", "text": "x", "title": 12345}', "title"),
+    ('{"id": "b", "text": 7}', "text"),
+    ('{"id": "b"}', "text"),
+    ('{"text": "x"}', "id"),
+    ('{"id": true, "text": "x"}', "id"),
+    ('{"id": 1.5, "text": "x"}', "id"),
+    ('{"id": ["b"], "text": "x"}', "id"),
+    ('{"id": "", "text": "x"}', "id"),
+    ('{"id": "b", "text": "x", "published": 2019}', "published"),
+    ('{"id": "b", "text": "x", "published": "yesterday"}', "published"),
+    ('{"id": "b", "text": "x", "published": "2019-02-30"}', "published"),
+    ('["b", "x"]', "object"),
+])
+def test_group_texts_checks_each_fields_type(runner, tmp_path, row, field):
+    result = group_texts(runner, tmp_path, GOOD + row + "\n")
+    one_line_error(result, "line 2", field)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_group_texts_refuses_nan_and_infinity(runner, tmp_path, value):
+    result = group_texts(runner, tmp_path, GOOD + f'{{"id": {value}, "text": "x"}}\n')
+    one_line_error(result, "line 2", value)
+    # Anywhere in the line, not only in the fields that are read.
+    result = group_texts(runner, tmp_path, GOOD + f'{{"id": "b", "text": "x", "score": {value}}}\n')
+    one_line_error(result, "line 2", value)
+
+
+@pytest.mark.parametrize("first, second, shown", [('"r1"', '"r1"', "r1"), ("1", '"1"', "1")])
+def test_group_texts_refuses_a_duplicate_id(runner, tmp_path, first, second, shown):
+    content = (f'{{"id": {first}, "text": "Суд в Алматы приговорил жителя к 5 годам."}}\n'
+               + GOOD
+               + f'{{"id": {second}, "text": "A court in Astana sentenced a man to 7 years."}}\n')
+    line = one_line_error(group_texts(runner, tmp_path, content), "line 3", "duplicate")
+    assert shown in line and "line 1" in line
+
+
+def test_group_texts_output_is_strict_json_with_ids_as_given(runner, tmp_path):
+    content = ('{"id": 7, "text": "Футбольный клуб выиграл матч.", "lang": "ru", "title": null, "published": null,'
+               ' "source": "kept aside"}\n\n'
+               '{"id": "b", "text": "The team won the match.", "lang": "auto", "published": "2024-01-31"}\n')
+    result = group_texts(runner, tmp_path, "\ufeff" + content)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line, parse_constant=lambda c: pytest.fail(c)) for line in result.output.splitlines()]
+    assert rows == [{"id": 7, "case_id": None}, {"id": "b", "case_id": None}]
+
+
 # --- very long texts: read in chunks up to a limit, refused over it ------------------------------
 
 MAIN = "Суд Семея приговорил 39-летнюю жительницу города к 7 годам лишения свободы по ч. 2 ст. 256 УК РК."
