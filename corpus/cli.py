@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sqlite3
 import sys
 import time
@@ -15,6 +16,7 @@ from crawler.sources import RegistryError
 from nlp.vocabulary import LANGUAGES
 
 from corpus.database import StoreError, describe_sqlite_error, open_db
+from corpus.process import MAX_BATCH_SIZE, MAX_PROCESSES
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -24,6 +26,25 @@ def db_option(fn):
         "--db", "db_path", default="corpus.db", show_default=True,
         type=click.Path(dir_okay=False, path_type=Path), help="The corpus database file.",
     )(fn)
+
+
+# Ports a server can listen on and a browser reach (0 would bind one at random, unannounced).
+PORT = click.IntRange(1, 65535)
+
+
+class Seconds(click.FloatRange):
+    """A finite, non-negative number of seconds (click's FloatRange lets nan and inf through)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
 
 
 class Fail(click.ClickException):
@@ -65,7 +86,7 @@ def cli():
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
 @click.option("--since", help="Skip articles published before this date (YYYY-MM-DD).")
 @click.option("--refresh", is_flag=True, help="Fetch already-seen pages again.")
-@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=PORT, help="Port for the sample site (default 8765).")
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT). "
                    "Required for real outlets.")
@@ -119,7 +140,7 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
 
 @cli.command("crawl-worker", context_settings=CONTEXT)
 @click.argument("redis_url", envvar="CORPUS_REDIS_URL")
-@click.option("--wait", default=60.0, show_default=True, type=float,
+@click.option("--wait", default=60.0, show_default=True, type=Seconds(),
               help="Seconds to wait for a crawl job to be published in Redis.")
 @click.option("--worker-id", help="Name of this process in the job's stats (default: host-pid-random).")
 @user_errors
@@ -201,8 +222,10 @@ def extract(file, lang, published):
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--all", "everything", is_flag=True, help="Reprocess every document, not only new or changed ones.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--n-process", default=1, show_default=True, help="Worker processes for spaCy.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, MAX_BATCH_SIZE),
+              help="Documents extracted and written per transaction.")
+@click.option("--n-process", default=1, show_default=True, type=click.IntRange(1, MAX_PROCESSES),
+              help="Worker processes for spaCy.")
 @user_errors
 def process(db_path, everything, batch_size, n_process):
     """Run the NLP pipelines over every document not yet processed (or changed since).
@@ -278,7 +301,7 @@ def group_texts(file):
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; keep 127.0.0.1 behind a reverse proxy.")
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--port", default=8001, show_default=True, type=PORT)
 @click.option("--live", is_flag=True,
               help="Open the file read-only but not immutable, for a database a scheduled crawl still writes.")
 @click.option("--setting", "settings", type=(str, str), multiple=True, metavar="NAME VALUE",
@@ -297,7 +320,7 @@ def serve(db_path, host, port, live, settings):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
-@click.option("-n", "--limit", default=20, show_default=True)
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (with per-source counts and errors).")
 @click.option("--detail", is_flag=True, help="Per-source counts and error messages under each run.")
 @user_errors
@@ -404,8 +427,8 @@ def evaluate(gold_paths, texts_dir, show_errors):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
-@click.option("--port", default=8001, show_default=True, help="Datasette port.")
-@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--port", default=8001, show_default=True, type=PORT, help="Datasette port.")
+@click.option("--sample-port", default=None, type=PORT, help="Port for the sample site (default 8765).")
 @click.option("--no-serve", is_flag=True, help="Build the corpus and stop, without serving it.")
 @user_errors
 def demo(db_path, port, sample_port, no_serve):

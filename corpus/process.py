@@ -29,6 +29,8 @@ class ProcessResult:
 
 
 PAGE_SIZE = 500  # documents read from the database at a time: memory stays flat however many are pending
+MAX_BATCH_SIZE = 1000  # documents held, with their facts, until their transaction is written
+MAX_PROCESSES = 64  # worker processes, as for the crawl's --workers
 
 
 def _pending_where(everything: bool) -> str:

@@ -200,3 +200,37 @@ def test_extract_reads_a_text_at_the_limit(tmp_path):
     out = json.loads(done.stdout)
     assert [p["id"] for p in out["places"]] == ["kz-semey"] and out["platforms"] == ["TikTok"]
     assert [[a["article"] for a in other["articles"]] for other in out["other_cases"]] == [[174]]
+
+
+def test_group_texts_refuses_a_text_over_the_limit_with_its_line(runner, tmp_path):
+    from nlp.chunks import MAX_TEXT_CHARS
+
+    row = json.dumps({"id": "long", "title": "Заголовок", "text": "а" * MAX_TEXT_CHARS}, ensure_ascii=False)
+    one_line_error(group_texts(runner, tmp_path, GOOD + row + "\n"), "line 2", f"{MAX_TEXT_CHARS:,}")
+
+
+# --- numeric options: ranges checked by the command line -----------------------------------------
+
+@pytest.mark.parametrize("args, option", [
+    pytest.param(["serve", "--port", "99999"], "--port", id="serve --port 99999"),
+    pytest.param(["serve", "--port", "-1"], "--port", id="serve --port -1"),
+    pytest.param(["serve", "--port", "0"], "--port", id="serve --port 0"),
+    pytest.param(["demo", "--port", "65536"], "--port", id="demo --port 65536"),
+    pytest.param(["demo", "--sample-port", "0"], "--sample-port", id="demo --sample-port 0"),
+    pytest.param(["crawl", "--sample", "--sample-port", "70000"], "--sample-port", id="crawl --sample --sample-port 70000"),
+    pytest.param(["crawl", "--sample", "--workers", "-1"], "--workers", id="crawl --sample --workers -1"),
+    pytest.param(["process", "--batch-size", "0"], "--batch-size", id="process --batch-size 0"),
+    pytest.param(["process", "--batch-size", "-5"], "--batch-size", id="process --batch-size -5"),
+    pytest.param(["process", "--batch-size", "100000000"], "--batch-size", id="process --batch-size 100000000"),
+    pytest.param(["process", "--n-process", "0"], "--n-process", id="process --n-process 0"),
+    pytest.param(["process", "--n-process", "1000"], "--n-process", id="process --n-process 1000"),
+    pytest.param(["runs", "-n", "0"], "--limit", id="runs -n 0"),
+    pytest.param(["runs", "-n", "-1"], "--limit", id="runs -n -1"),
+    pytest.param(["crawl-worker", "redis://127.0.0.1:1/0", "--wait", "-1"], "--wait", id="crawl-worker redis://127.0.0.1:1/0 --wait -1"),
+    pytest.param(["crawl-worker", "redis://127.0.0.1:1/0", "--wait", "nan"], "--wait", id="crawl-worker redis://127.0.0.1:1/0 --wait nan"),
+    pytest.param(["crawl-worker", "redis://127.0.0.1:1/0", "--wait", "inf"], "--wait", id="crawl-worker redis://127.0.0.1:1/0 --wait inf"),
+])
+def test_numeric_options_out_of_range_are_one_line_errors(runner, tmp_path, args, option):
+    result = runner.invoke(cli, [*args, "--db", str(tmp_path / "c.db")] if args[0] != "crawl-worker" else args)
+    one_line_error(result, option)
+    assert not (tmp_path / "c.db").exists()
