@@ -234,3 +234,62 @@ def test_numeric_options_out_of_range_are_one_line_errors(runner, tmp_path, args
     result = runner.invoke(cli, [*args, "--db", str(tmp_path / "c.db")] if args[0] != "crawl-worker" else args)
     one_line_error(result, option)
     assert not (tmp_path / "c.db").exists()
+
+
+# --- CSV exports: a scraped cell never runs as a spreadsheet formula -----------------------------
+
+FORMULAS = ['=HYPERLINK("http://example.org/x","click")', "@SUM(1+1)", "+1+2", "-2+3", "\tTabbed", "\rReturn"]
+
+
+def _export(runner, path, table, fmt, out):
+    result = runner.invoke(cli, ["export", table, "--db", str(path), "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def hostile_db(tmp_path):
+    from corpus.database import open_db
+
+    path = tmp_path / "corpus.db"
+    db = open_db(path)
+    for n, title in enumerate(FORMULAS + ["Суд в Алматы", "a = b"]):
+        _stored_document(db, f"d{n}", "текст")
+        db["documents"].update(f"d{n}", {"title": title})
+    db["cases"].insert({"id": "case-1", "title": "=1+1", "place": "-Almaty", "latitude": -33.5, "longitude": -70.25,
+                        "n_documents": 2, "year": 2024, "articles": '["=KZ-CC 256", "KZ-CC 174"]'})
+    db.conn.close()
+    return path
+
+
+def test_csv_export_neutralises_formula_cells_and_keeps_numbers(runner, tmp_path, hostile_db):
+    import csv
+
+    out = _export(runner, hostile_db, "documents", "csv", tmp_path / "documents.csv")
+    with out.open(encoding="utf-8", newline="") as f:
+        titles = [row["title"] for row in csv.DictReader(f)]
+    assert titles == ["'" + t for t in FORMULAS] + ["Суд в Алматы", "a = b"]
+    out = _export(runner, hostile_db, "cases", "csv", tmp_path / "cases.csv")
+    with out.open(encoding="utf-8", newline="") as f:
+        case = next(csv.DictReader(f))
+    assert (case["title"], case["place"], case["articles"]) == ("'=1+1", "'-Almaty", "'=KZ-CC 256; KZ-CC 174")
+    # Numbers are numbers, negative or not: no quote in front.
+    assert (case["latitude"], case["longitude"], case["n_documents"]) == ("-33.5", "-70.25", "2")
+    # The codebook says what was done.
+    codebook = (tmp_path / "cases.csv.codebook.md").read_text("utf-8")
+    assert "single quote" in codebook and "=, +, -, @" in codebook
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "parquet"])
+def test_other_exports_keep_values_exactly(runner, tmp_path, hostile_db, fmt):
+    out = _export(runner, hostile_db, "documents", fmt, tmp_path / f"documents.{fmt}")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        titles = pq.read_table(out).column("title").to_pylist()
+    elif fmt == "json":
+        titles = [row["title"] for row in json.loads(out.read_text("utf-8"))]
+    else:
+        titles = [json.loads(line)["title"] for line in out.read_text("utf-8").splitlines()]
+    assert titles == FORMULAS + ["Суд в Алматы", "a = b"]
+    assert "single quote" not in (tmp_path / f"documents.{fmt}.codebook.md").read_text("utf-8")
