@@ -30,6 +30,8 @@ def db_option(fn):
 
 # Ports a server can listen on and a browser reach (0 would bind one at random, unannounced).
 PORT = click.IntRange(1, 65535)
+# The sample site is only reached by the crawl in the same process, so 0 (any free port) works.
+SAMPLE_SITE_PORT = click.IntRange(0, 65535)
 
 
 class Seconds(click.FloatRange):
@@ -86,7 +88,8 @@ def cli():
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
 @click.option("--since", help="Skip articles published before this date (YYYY-MM-DD).")
 @click.option("--refresh", is_flag=True, help="Fetch already-seen pages again.")
-@click.option("--sample-port", default=None, type=PORT, help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT). "
                    "Required for real outlets.")
@@ -124,7 +127,7 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
     extra = {"CORPUS_CONTACT": contact} if contact else {}
     try:
         if sample:
-            with serve(port=sample_port or SAMPLE_PORT) as base:
+            with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                 chosen = select(sample_sources(base), sources)
                 result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
                                    extra_settings=extra, distributed=distributed, workers=workers)
@@ -428,7 +431,8 @@ def evaluate(gold_paths, texts_dir, show_errors):
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--port", default=8001, show_default=True, type=PORT, help="Datasette port.")
-@click.option("--sample-port", default=None, type=PORT, help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--no-serve", is_flag=True, help="Build the corpus and stop, without serving it.")
 @user_errors
 def demo(db_path, port, sample_port, no_serve):
@@ -446,7 +450,7 @@ def demo(db_path, port, sample_port, no_serve):
     from corpus.database import counts
 
     click.echo("1/4 crawling the sample site...", err=True)
-    with serve_site(port=sample_port or SAMPLE_PORT) as base:
+    with serve_site(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
         result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR")
     _report_crawl(result)
     db = open_db(db_path)

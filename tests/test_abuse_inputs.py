@@ -216,7 +216,7 @@ def test_group_texts_refuses_a_text_over_the_limit_with_its_line(runner, tmp_pat
     pytest.param(["serve", "--port", "-1"], "--port", id="serve --port -1"),
     pytest.param(["serve", "--port", "0"], "--port", id="serve --port 0"),
     pytest.param(["demo", "--port", "65536"], "--port", id="demo --port 65536"),
-    pytest.param(["demo", "--sample-port", "0"], "--sample-port", id="demo --sample-port 0"),
+    pytest.param(["demo", "--sample-port", "-1"], "--sample-port", id="demo --sample-port -1"),
     pytest.param(["crawl", "--sample", "--sample-port", "70000"], "--sample-port", id="crawl --sample --sample-port 70000"),
     pytest.param(["crawl", "--sample", "--workers", "-1"], "--workers", id="crawl --sample --workers -1"),
     pytest.param(["process", "--batch-size", "0"], "--batch-size", id="process --batch-size 0"),
