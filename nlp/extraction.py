@@ -40,6 +40,7 @@ def found_in(doc: Doc, offset: int = 0) -> tuple[dict, list[Frame]]:
 
 
 def facts_of(lang: str, values: dict, frames: list[Frame]) -> Facts:
+    """Facts from found values: case-only facts emptied unless a case report, items split by frame."""
     case = bool(values["is_case_report"])
     kept = {}
     for fact in FACTS.values():
@@ -160,16 +161,17 @@ def extract_many(
         pieces = [(i, offset, chunk) for i in indexes for offset, chunk in split_text(items[i][0], chunk_chars)]
         published = {i: parse_published(items[i][2]) for i in indexes}
         parts: dict[int, list] = {i: [] for i in indexes}
+
+        def with_context(batch):
+            for i, _, chunk in batch:
+                doc = nlp.make_doc(chunk)
+                doc._.published = published[i]
+                yield doc
+
         for batch in _batches(pieces, batch_size):
-
-            def with_context():
-                for i, _, chunk in batch:
-                    doc = nlp.make_doc(chunk)
-                    doc._.published = published[i]
-                    yield doc
-
+            docs = nlp.pipe(with_context(batch), batch_size=len(batch), n_process=n_process)
             # Only the facts are kept: a Doc's memory goes with its batch.
-            for (i, offset, _), doc in zip(batch, nlp.pipe(with_context(), batch_size=len(batch), n_process=n_process)):
+            for (i, offset, _), doc in zip(batch, docs):
                 parts[i].append(found_in(doc, offset))
         for i in indexes:
             results[i] = facts_of(nlp.lang, *merge_chunks(parts[i]))
