@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 import json
+import math
 import sqlite3
 import sys
 import time
@@ -16,6 +17,7 @@ from crawler.sources import RegistryError
 from nlp.vocabulary import LANGUAGES
 
 from corpus.database import StoreError, describe_sqlite_error, open_db
+from corpus.process import MAX_BATCH_SIZE, MAX_PROCESSES
 from corpus.progress import Progress
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -26,6 +28,27 @@ def db_option(fn):
         "--db", "db_path", default="corpus.db", show_default=True,
         type=click.Path(dir_okay=False, path_type=Path), help="The corpus database file.",
     )(fn)
+
+
+# Ports a server can listen on and a browser reach (0 would bind one at random, unannounced).
+PORT = click.IntRange(1, 65535)
+# The sample site is only reached by the crawl in the same process, so 0 (any free port) works.
+SAMPLE_SITE_PORT = click.IntRange(0, 65535)
+
+
+class Seconds(click.FloatRange):
+    """A finite, non-negative number of seconds (click's FloatRange lets nan and inf through)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value, param, ctx):
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return seconds
 
 
 class Fail(click.ClickException):
@@ -67,7 +90,8 @@ def cli():
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
 @click.option("--since", help="Skip articles published before this date (YYYY-MM-DD).")
 @click.option("--refresh", is_flag=True, help="Fetch already-seen pages again.")
-@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT). "
                    "Required for real outlets.")
@@ -107,7 +131,7 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
         # The lock first: a second crawl stops here with the lock message, before it starts a server.
         with locked_database(db_path) as lock:
             if sample:
-                with serve(port=sample_port or SAMPLE_PORT) as base:
+                with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                     chosen = select(sample_sources(base), sources)
                     result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
                                        extra_settings=extra, distributed=distributed, workers=workers, lock=lock)
@@ -128,7 +152,8 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
 @click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable).")
 @click.option("--sample", is_flag=True, help="Crawl the bundled sample site, served on 127.0.0.1.")
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
-@click.option("--sample-port", default=None, type=click.IntRange(1, 65535), help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT).")
 @user_errors
@@ -163,7 +188,7 @@ def update(db_path, publish_to, names, sample, registry, sample_port, contact):
         # The lock first: a second update or crawl stops here, before it starts a server.
         with locked_database(db_path) as lock, Progress("updating") as progress:
             if sample:
-                with serve(port=sample_port or SAMPLE_PORT) as base:
+                with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                     chosen = select(sample_sources(base), names)
                     result = run_update(db_path, chosen, publish_to, sample=True, extra_settings=extra,
                                         on_step=progress.phase, lock=lock)
@@ -187,7 +212,7 @@ def update(db_path, publish_to, names, sample, registry, sample_port, contact):
 
 @cli.command("crawl-worker", context_settings=CONTEXT)
 @click.argument("redis_url", envvar="CORPUS_REDIS_URL")
-@click.option("--wait", default=60.0, show_default=True, type=float,
+@click.option("--wait", default=60.0, show_default=True, type=Seconds(),
               help="Seconds to wait for a crawl job to be published in Redis.")
 @click.option("--worker-id", help="Name of this process in the job's stats (default: host-pid-random).")
 @user_errors
@@ -222,7 +247,8 @@ def sources():
 @click.option("--sample", is_flag=True, help="Check the bundled sample site's registry (or --registry's, "
                                              "with {base} the sample site's address), served on 127.0.0.1.")
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Another registry file.")
-@click.option("--sample-port", default=None, type=click.IntRange(1, 65535), help="Port for the sample site (default 8765).")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--contact", envvar="CORPUS_CONTACT", metavar="EMAIL|URL",
               help="Where site owners can reach you; goes into the User-Agent (default: $CORPUS_CONTACT).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per discovery URL.")
@@ -252,7 +278,7 @@ def sources_check(names, sample, registry, sample_port, contact, as_json):
     extra = {"CORPUS_CONTACT": contact} if contact else {}
     try:
         if sample:
-            with serve(port=sample_port or SAMPLE_PORT) as base:
+            with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                 chosen = select(load_sources(registry, base=base) if registry else sample_sources(base), names)
                 checks = check_sources(chosen, sample=True, extra_settings=extra)
         else:
@@ -350,6 +376,7 @@ def extract(file, lang, published):
     Example: echo "Суд приговорил жителя Семея к 7 годам по ч. 2 ст. 256 УК РК" | corpus extract -
     """
     from nlp import extract as extract_facts
+    from nlp.chunks import TextTooLong
 
     if published and not _is_date(published):
         raise Fail(f"--published must be a date like 2024-01-31, not {published!r}")
@@ -359,15 +386,20 @@ def extract(file, lang, published):
         raise Fail("the input is not UTF-8 text") from None
     if not text.strip():
         raise Fail("the input text is empty")
-    facts = extract_facts(text, lang=lang, published=published)
+    try:
+        facts = extract_facts(text, lang=lang, published=published)
+    except TextTooLong as exc:
+        raise Fail(str(exc)) from None
     click.echo(json.dumps(facts.public(), ensure_ascii=False, indent=1))
 
 
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--all", "everything", is_flag=True, help="Reprocess every document, not only new or changed ones.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--n-process", default=1, show_default=True, help="Worker processes for spaCy.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, MAX_BATCH_SIZE),
+              help="Documents extracted and written per transaction.")
+@click.option("--n-process", default=1, show_default=True, type=click.IntRange(1, MAX_PROCESSES),
+              help="Worker processes for spaCy.")
 @user_errors
 def process(db_path, everything, batch_size, n_process):
     """Run the NLP pipelines over every document not yet processed (or changed since).
@@ -384,6 +416,11 @@ def process(db_path, everything, batch_size, n_process):
                              everything=everything, progress=progress.advance)
     click.echo(f"processed {result.processed} documents, {result.mentions} mentions "
                f"in {time.time() - start:.1f}s", err=True)
+    if result.too_long:
+        from nlp.chunks import MAX_TEXT_CHARS
+
+        click.echo(f"left {len(result.too_long)} documents unprocessed, longer than {MAX_TEXT_CHARS:,} characters: "
+                   + ", ".join(result.too_long[:10]) + (", ..." if len(result.too_long) > 10 else ""), err=True)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -415,36 +452,31 @@ def group(db_path, rebuild):
 
 
 @cli.command("group-texts", context_settings=CONTEXT)
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @user_errors
 def group_texts(file):
-    """Group texts without a database: reads JSON lines {"id", "text", "lang"?, "published"?},
-    prints {"id", "case_id"} per line.
+    """Group texts without a database: reads JSON lines {"id", "text", "lang"?, "published"?,
+    "title"?}, prints {"id", "case_id"} per line. Ids must be unique; a line that is not UTF-8
+    JSON with fields of the right types stops the run with its line number.
 
     Example: corpus group-texts reports.jsonl
     """
     from corpus.cases import group_texts as run
+    from corpus.text_rows import TextRowError, read_rows
 
-    rows = []
-    for n, line in enumerate(file, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise Fail(f"line {n}: not valid JSON") from None
-        if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("text"), str):
-            raise Fail(f'line {n}: needs "id" and "text"')
-        rows.append(row)
+    try:
+        rows = read_rows(file)
+    except TextRowError as exc:
+        raise Fail(str(exc)) from None
     for out in run(rows):
-        click.echo(json.dumps(out, ensure_ascii=False))
+        click.echo(json.dumps(out, ensure_ascii=False, allow_nan=False))
 
 
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; keep 127.0.0.1 behind a reverse proxy.")
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--port", default=8001, show_default=True, type=PORT)
 @click.option("--live", is_flag=True,
               help="Open the file read-only but not immutable, for a database a scheduled crawl still writes.")
 @click.option("--setting", "settings", type=(str, str), multiple=True, metavar="NAME VALUE",
@@ -463,7 +495,7 @@ def serve(db_path, host, port, live, settings):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
-@click.option("-n", "--limit", default=20, show_default=True)
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Runs to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines (with per-source counts and errors).")
 @click.option("--detail", is_flag=True, help="Per-source counts and error messages under each run.")
 @user_errors
@@ -575,8 +607,9 @@ def evaluate(gold_paths, texts_dir, show_errors):
 
 @cli.command(context_settings=CONTEXT)
 @db_option
-@click.option("--port", default=8001, show_default=True, help="Datasette port.")
-@click.option("--sample-port", default=None, type=int, help="Port for the sample site (default 8765).")
+@click.option("--port", default=8001, show_default=True, type=PORT, help="Datasette port.")
+@click.option("--sample-port", default=None, type=SAMPLE_SITE_PORT,
+              help="Port for the sample site (default 8765; 0: any free port).")
 @click.option("--no-serve", is_flag=True, help="Build the corpus and stop, without serving it.")
 @user_errors
 def demo(db_path, port, sample_port, no_serve):
@@ -594,7 +627,7 @@ def demo(db_path, port, sample_port, no_serve):
     from corpus.database import counts
 
     click.echo("1/4 crawling the sample site...", err=True)
-    with serve_site(port=sample_port or SAMPLE_PORT) as base:
+    with serve_site(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
         result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR")
     _report_crawl(result)
     db = open_db(db_path)

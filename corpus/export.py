@@ -40,6 +40,9 @@ TABLES = ("cases", "documents", "mentions")
 FORMATS = ("csv", "json", "jsonl", "parquet")
 SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 LIST_DELIMITER = "; "
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_NOTE = "; a cell that starts like a formula has a ' in front (codebook notes)"
 NOT_STATED = "not stated"
 # Reading order: a case or document by id; mentions in the order they appear in their report.
 ORDER_BY = {
@@ -83,15 +86,16 @@ class Column:
         if self.kind == "list":
             item = "JSON text" if self.item == "json" else self.item
             return {
-                "csv": f'items ({item}) joined by "{LIST_DELIMITER}"; empty cell: empty list or not stated',
+                "csv": f'items ({item}) joined by "{LIST_DELIMITER}"; empty cell: empty list or not stated'
+                       + FORMULA_NOTE,
                 "json": "JSON array (null: not stated)",
                 "jsonl": "JSON array (null: not stated)",
                 "parquet": f"{self.arrow_type()} (null: not stated)",
             }[fmt]
         if self.kind == "blob":
-            return "base64 text" if fmt != "parquet" else "binary"
+            return "base64 text" + (FORMULA_NOTE if fmt == "csv" else "") if fmt != "parquet" else "binary"
         if fmt == "csv":
-            return f"{self.kind}; empty cell: not stated"
+            return f"{self.kind}; empty cell: not stated" + (FORMULA_NOTE if self.kind == "text" else "")
         if fmt == "parquet":
             return f"{self.arrow_type()} (null: not stated)"
         return f"{self.kind} (null: not stated)"
@@ -142,6 +146,14 @@ def _metadata_columns() -> dict[str, dict[str, str]]:
 def _extraction_notes() -> dict[str, dict[str, Any]]:
     text = resources.files("corpus").joinpath("codebook.yml").read_text("utf-8")
     return yaml.safe_load(text) or {}
+
+
+def csv_formula_rule() -> str:
+    """What a CSV export does to formula-like text cells, as its codebook says it."""
+    names = {"\t": "a tab", "\r": "a carriage return"}
+    shown = [names.get(c, c) for c in FORMULA_STARTS]
+    starts = ", ".join(shown[:-1]) + " or " + shown[-1]
+    return " ".join(_extraction_notes()["csv_formula_cells"].split()).format(starts=starts)
 
 
 def _note(table: str, column: str) -> Any:
@@ -434,17 +446,26 @@ class ExportResult:
 
 
 def csv_cell(column: Column, value: Any) -> str:
-    """A value as a CSV cell: lists joined by "; " (non-text items as JSON), None as empty."""
+    """A value as a CSV cell: lists joined by "; " (non-text items as JSON), None as empty.
+    A text cell that a spreadsheet would run as a formula gets a single quote in front
+    (neutralise_formula); a number stays a number, negative or not."""
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value) if isinstance(value, float) else str(value)
     if column.kind == "list":
-        return LIST_DELIMITER.join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+        cell = LIST_DELIMITER.join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
                                    for v in value)
-    if column.kind == "blob" or isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+    elif column.kind == "blob" or isinstance(value, bytes):
+        cell = base64.b64encode(value).decode("ascii")
+    else:
+        cell = str(value)
+    return neutralise_formula(cell)
+
+
+def neutralise_formula(cell: str) -> str:
+    """'=HYPERLINK(...)' -> "'=HYPERLINK(...)": the quote makes a spreadsheet show the text."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _json_value(value: Any) -> Any:
@@ -544,6 +565,7 @@ def codebook_markdown(table: str, fmt: str, cols: list[Column], info: dict, filt
     if fmt == "csv":
         lines.append(f'List columns: items joined by "{LIST_DELIMITER}" (semicolon, space); items that are '
                      "objects are written as JSON. An empty cell is an empty list or not stated.")
+        lines.append(csv_formula_rule())
     else:
         lines.append("List columns: arrays (Parquet list columns); the same lists are JSON arrays in the database.")
     lines += [

@@ -5,11 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import sqlite_utils
 
+from nlp.chunks import MAX_TEXT_CHARS
 from nlp.facts import FACTS, Facts
 from nlp.spans import sentence_text
 from nlp.vocabulary import LANGUAGES
@@ -23,9 +24,13 @@ from corpus.database import now, to_json
 class ProcessResult:
     processed: int
     mentions: int
+    # Documents left unprocessed: longer than extraction reads (nlp.chunks.MAX_TEXT_CHARS).
+    too_long: list[str] = field(default_factory=list)
 
 
 PAGE_SIZE = 500  # documents read from the database at a time: memory stays flat however many are pending
+MAX_BATCH_SIZE = 1000  # documents held, with their facts, until their transaction is written
+MAX_PROCESSES = 64  # worker processes, as for the crawl's --workers
 
 
 def _pending_where(everything: bool) -> str:
@@ -98,10 +103,22 @@ def run_process(
     progress: Callable[[int], None] | None = None,
 ) -> ProcessResult:
     """Extract facts from pending documents; each batch is written in one transaction,
-    so an interrupted run loses at most the batch in flight and a re-run finishes the job."""
+    so an interrupted run loses at most the batch in flight and a re-run finishes the job.
+    A document longer than extraction reads is left unprocessed and listed in `too_long`."""
     load_reference_tables(db)
     processed = mentions = 0
-    for batch, texts, results in _extracted(iter_pending(db, everything=everything), batch_size, n_process):
+    too_long: list[str] = []
+
+    def readable(docs: Iterator[dict]) -> Iterator[dict]:
+        for doc in docs:
+            if len(document_text(doc)) > MAX_TEXT_CHARS:
+                too_long.append(doc["id"])
+                if progress:
+                    progress(1)
+                continue
+            yield doc
+
+    for batch, texts, results in _extracted(readable(iter_pending(db, everything=everything)), batch_size, n_process):
         with db.conn:
             for doc, text, facts in zip(batch, texts, results):
                 db.execute("DELETE FROM mentions WHERE document_id = ?", [doc["id"]])
@@ -115,7 +132,7 @@ def run_process(
         processed += len(batch)
         if progress:
             progress(len(batch))
-    return ProcessResult(processed=processed, mentions=mentions)
+    return ProcessResult(processed=processed, mentions=mentions, too_long=too_long)
 
 
 def _batches(docs: Iterator[dict], batch_size: int) -> Iterator[tuple[list[dict], list[str]]]:

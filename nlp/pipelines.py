@@ -12,6 +12,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
+from nlp.chunks import MAX_TEXT_CHARS
 from nlp.vocabulary import LANGUAGES
 
 # Importing the modules registers their factories.
@@ -20,7 +21,6 @@ from nlp import articles, case_facts, courts, dates, frames, lemmatizer, natasha
 frames.register()
 
 OUR_COMPONENTS = ["case_frames", "case_places", "case_articles", "case_penalties", "case_dates", "case_court", "case_facts"]
-MAX_LENGTH = 2_000_000
 
 
 @lru_cache(maxsize=2)
@@ -37,5 +37,6 @@ def get_pipeline(lang: str) -> Language:
         raise ValueError(f"no pipeline for language {lang!r} (have: {', '.join(LANGUAGES)})")
     for name in OUR_COMPONENTS:
         nlp.add_pipe(name)
-    nlp.max_length = MAX_LENGTH
+    # Extraction reads a long text in chunks (nlp.chunks); a Doc this long is a caller's mistake.
+    nlp.max_length = MAX_TEXT_CHARS
     return nlp
