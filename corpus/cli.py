@@ -121,7 +121,7 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
     from crawler.sample_site.server import SAMPLE_PORT, serve
     from crawler.sources import load_sources, sample_sources, select
 
-    from corpus.crawl import CrawlConfigError, run_crawl
+    from corpus.crawl import CrawlConfigError, run_crawl, sample_alias
 
     if since and not _is_date(since):
         raise Fail(f"--since must be a date like 2024-01-31, not {since!r}")
@@ -134,7 +134,8 @@ def crawl(db_path, sources, sample, registry, since, refresh, sample_port, conta
                 with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                     chosen = select(sample_sources(base), sources)
                     result = run_crawl(db_path, chosen, sample=True, since=since, refresh=refresh, log_level=level,
-                                       extra_settings=extra, distributed=distributed, workers=workers, lock=lock)
+                                       extra_settings=extra, distributed=distributed, workers=workers, lock=lock,
+                                       alias=sample_alias(base))
             else:
                 chosen = select(load_sources(registry), sources)
                 result = run_crawl(db_path, chosen, since=since, refresh=refresh, log_level=level,
@@ -180,7 +181,7 @@ def update(db_path, publish_to, names, sample, registry, sample_port, contact):
 
     from nlp.embeddings import ModelMissing
 
-    from corpus.crawl import CrawlConfigError
+    from corpus.crawl import CrawlConfigError, sample_alias
     from corpus.update import run_update
 
     extra = {"CORPUS_CONTACT": contact} if contact else {}
@@ -191,7 +192,7 @@ def update(db_path, publish_to, names, sample, registry, sample_port, contact):
                 with serve(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
                     chosen = select(sample_sources(base), names)
                     result = run_update(db_path, chosen, publish_to, sample=True, extra_settings=extra,
-                                        on_step=progress.phase, lock=lock)
+                                        on_step=progress.phase, lock=lock, alias=sample_alias(base))
             else:
                 chosen = select(load_sources(registry), names)
                 result = run_update(db_path, chosen, publish_to, extra_settings=extra, on_step=progress.phase,
@@ -621,14 +622,14 @@ def demo(db_path, port, sample_port, no_serve):
     from crawler.sources import sample_sources
 
     from corpus.cases import run_group
-    from corpus.crawl import run_crawl
+    from corpus.crawl import run_crawl, sample_alias
     from corpus.process import run_process
     from corpus.serve import serve as run_serve
     from corpus.database import counts
 
     click.echo("1/4 crawling the sample site...", err=True)
     with serve_site(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
-        result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR")
+        result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR", alias=sample_alias(base))
     _report_crawl(result)
     db = open_db(db_path)
     click.echo("2/4 extracting facts...", err=True)

@@ -40,6 +40,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Iterator, Protocol
+from urllib.parse import urlsplit
 
 from crawler import settings as crawler_settings, stats as crawl_stats
 from crawler.job import CrawlJob
@@ -47,6 +48,7 @@ from crawler.sources import Source
 from crawler.urls import canonicalize
 
 from corpus.database import StoreError, now, open_db, to_json
+from corpus.page_store import AddressAlias
 
 EXIT_OK, EXIT_SOURCE_ERRORS, EXIT_CONFIG = 0, 1, 2
 
@@ -262,6 +264,7 @@ def run_crawl(
     distributed: str | None = None,
     workers: int = 2,
     lock: CrawlLock | None = None,
+    alias: AddressAlias | None = None,
 ) -> CrawlResult:
     """Crawl `sources` into the database and record the run; returns its counts and exit code.
 
@@ -270,9 +273,12 @@ def run_crawl(
     `distributed` is a Redis URL: the crawl runs on a shared scrapy-redis frontier with
     `workers` crawler processes here (and any `corpus crawl-worker` elsewhere), and this
     process stores what they find (corpus/distributed.py). `lock` is the crawl lock when the
-    caller holds it already (`corpus update`); otherwise the crawl takes it.
+    caller holds it already (`corpus update`); otherwise the crawl takes it. `alias` stores the
+    pages of a site served at another address under its own (`sample_alias`).
     """
     extra_settings = dict(extra_settings or {})
+    if alias:
+        extra_settings[AddressAlias.SETTING] = alias.setting()
     job = CrawlJob(sources, since=since, refresh=refresh, sample=sample, settings={
         "LOG_LEVEL": log_level, "CORPUS_CONTACT": _contact(extra_settings, sample), **extra_settings})
     db_path = Path(db_path)
@@ -295,8 +301,19 @@ def run_crawl(
             _record_failure(db_path, run_id, str(exc))
             raise
         result = _result(run_id, sources, outcome, resumed)
-        _record(db_path, result, outcome.stats)
+        _record(db_path, result, outcome.stats, alias)
     return result
+
+
+def sample_alias(served_base: str) -> AddressAlias | None:
+    """The bundled sample site served on another port than its own (8765, where its pages say
+    they live): its pages are stored under its own address, so a sample crawl's documents do not
+    depend on the port."""
+    from crawler.sample_site.server import SAMPLE_PORT
+
+    own = f"http://127.0.0.1:{SAMPLE_PORT}"
+    served = served_base.rstrip("/")
+    return None if served == own else AddressAlias(served=served, stored=own)
 
 
 def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
@@ -307,9 +324,10 @@ def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
         # We hold the lock, so a run still marked running died without recording its end.
         db.execute("UPDATE crawl_runs SET status = 'interrupted', exit_code = ? WHERE status = 'running'",
                    [EXIT_SOURCE_ERRORS])
+        alias = AddressAlias.from_setting(job.settings.get(AddressAlias.SETTING))
         for src in job.sources:
             db["sources"].upsert(
-                {"name": src.name, "title": src.title, "base_url": src.base_url,
+                {"name": src.name, "title": src.title, "base_url": alias.to_stored(src.base_url) if alias else src.base_url,
                  "languages": ",".join(src.languages), "country": src.country}, pk="name")
         # A distributed crawl's frontier is in Redis, not in a job directory.
         resumed = _prepare_job(job_dir(db_path), job.identity()) if resumable else False
@@ -318,6 +336,9 @@ def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
              "resumed": int(resumed)}).last_pk
     if not job.refresh:
         job.seen, job.validators = _seen(db), _validators(db, job.sources)
+        if alias:  # what the store has, at the address this crawl fetches it from
+            job.seen = [alias.to_served(u) for u in job.seen]
+            job.validators = {alias.to_served(u): v for u, v in job.validators.items()}
     db.conn.close()
     return run_id, resumed
 
@@ -330,7 +351,7 @@ def _record_failure(db_path: Path, run_id: int, message: str) -> None:
     db.conn.close()
 
 
-def _record(db_path: Path, result: CrawlResult, stats: dict) -> None:
+def _record(db_path: Path, result: CrawlResult, stats: dict, alias: AddressAlias | None = None) -> None:
     """The run's end: its counts, the new validators of the sources that had no errors, and
     (after a finished run) no frontier left to resume."""
     finished = result.status in ("ok", "finished with errors")
@@ -342,6 +363,7 @@ def _record(db_path: Path, result: CrawlResult, stats: dict) -> None:
             clean = {name for name, c in result.per_source.items() if not c["errors"]}
             for url, v in (stats.get(crawl_stats.NEW_VALIDATORS) or {}).items():
                 if v.get("source") in clean:
+                    url = alias.to_stored(url) if alias else url
                     db["http_validators"].upsert({"url": url, **v, "updated_at": now()}, pk="url")
         db["crawl_runs"].update(result.run_id, {
             "finished": now(), "status": result.status, "exit_code": result.exit_code,

@@ -35,7 +35,7 @@ from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact
 from crawler.job import CrawlJob
 
 from corpus.crawl import CrawlConfigError, CrawlLock, JobOutcome
-from corpus.page_store import store_page
+from corpus.page_store import AddressAlias, store_page
 from corpus.database import open_db
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ def namespace(db_path: Path) -> str:
 class Writer:
     """Stores items from Redis lists into the database, counting outcomes like StorePipeline."""
 
-    def __init__(self, server: redis.Redis, db, run_id: int):
-        self.server, self.db, self.run_id = server, db, run_id
+    def __init__(self, server: redis.Redis, db, run_id: int, alias: AddressAlias | None = None):
+        self.server, self.db, self.run_id, self.alias = server, db, run_id, alias
         self.stats: Counter = Counter()
         self.messages: list[str] = []
 
@@ -86,7 +86,7 @@ class Writer:
             return False
         try:
             item = decode(raw)
-            outcome = store_page(self.db, item, self.run_id)
+            outcome = store_page(self.db, item, self.run_id, self.alias)
         except (ValueError, KeyError, TypeError, AttributeError, sqlite3.IntegrityError) as exc:
             self.server.rpush(failed_key, raw)
             self.server.lrem(storing_key, 1, raw)
@@ -145,7 +145,7 @@ class DistributedRunner:
         if other and not json.loads(other).get("prefix", "").startswith(space):
             raise DistributedError(f"Redis at {redact(redis_url)} is running another corpus's crawl job "
                                    "(give each corpus its own Redis database number: redis://host:6379/N)")
-        writer = Writer(server, db, self.run_id)
+        writer = Writer(server, db, self.run_id, AddressAlias.from_setting(job.settings.get(AddressAlias.SETTING)))
         recovered = writer.recover(space)
         if recovered:
             log.warning("stored %d page(s) left in Redis by an interrupted run", recovered)

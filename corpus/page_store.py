@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 
 from scrapy.exceptions import NotConfigured
 
@@ -31,12 +32,42 @@ DOCUMENT_FIELDS = ("canonical_url", "source", "lang", "title", "published", "mod
                    "section", "text", "content_hash", "relevance")
 
 
-def store_page(db, item: dict, run_id: int | None) -> str:
+@dataclass(frozen=True)
+class AddressAlias:
+    """A sample site served at another address (`served`, another port) than its own
+    (`stored`): its pages are stored under its own address, so which port a crawl used makes
+    no new documents. `corpus crawl` passes it to the store as the CORPUS_ADDRESS_ALIAS setting."""
+
+    served: str
+    stored: str
+
+    SETTING = "CORPUS_ADDRESS_ALIAS"
+
+    @classmethod
+    def from_setting(cls, value) -> AddressAlias | None:
+        return cls(*value) if value else None
+
+    def setting(self) -> list[str]:
+        return [self.served, self.stored]
+
+    def to_stored(self, url: str | None) -> str | None:
+        return self.stored + url[len(self.served):] if url and url.startswith(self.served) else url
+
+    def to_served(self, url: str) -> str:
+        return self.served + url[len(self.stored):] if url.startswith(self.stored) else url
+
+    def item(self, item: dict) -> dict:
+        return {**item, **{key: self.to_stored(item[key]) for key in ("url", "final_url", "canonical_url") if key in item}}
+
+
+def store_page(db, item: dict, run_id: int | None, alias: AddressAlias | None = None) -> str:
     """Store one processed page item; returns "stored", "updated", "unchanged" or "rejected".
 
     One transaction per page: the raw bytes, the document and its duplicate links land
     together or not at all.
     """
+    if alias:
+        item = alias.item(item)
     # Plain SQL on this path, which runs once per page: sqlite-utils' upsert inspects the
     # table on every call, which cost more than the rest of the storing together.
     with db.conn:
@@ -133,8 +164,8 @@ def _original(db, doc_id: str, row: dict, signature: bytes | None) -> str | None
 class StorePipeline:
     """Writes each item with `store_page`; counts outcomes per source in the crawl stats."""
 
-    def __init__(self, db_path: str, run_id: int | None, stats):
-        self.db_path, self.run_id, self.stats = db_path, run_id, stats
+    def __init__(self, db_path: str, run_id: int | None, stats, alias: AddressAlias | None = None):
+        self.db_path, self.run_id, self.stats, self.alias = db_path, run_id, stats, alias
         self.outcomes: Counter = Counter()
 
     @classmethod
@@ -142,7 +173,8 @@ class StorePipeline:
         path = crawler.settings.get("CORPUS_DB")
         if not path:
             raise NotConfigured("CORPUS_DB is not set")
-        return cls(path, crawler.settings.getint("CORPUS_RUN_ID") or None, crawler.stats)
+        return cls(path, crawler.settings.getint("CORPUS_RUN_ID") or None, crawler.stats,
+                   AddressAlias.from_setting(crawler.settings.getlist(AddressAlias.SETTING)))
 
     def open_spider(self, spider=None):
         self.db = open_db(self.db_path)
@@ -154,5 +186,5 @@ class StorePipeline:
         self.db.conn.close()
 
     def process_item(self, item, spider=None):
-        count_outcome(self.stats.inc_value, item["source"], store_page(self.db, dict(item), self.run_id))
+        count_outcome(self.stats.inc_value, item["source"], store_page(self.db, dict(item), self.run_id, self.alias))
         return item

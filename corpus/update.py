@@ -21,6 +21,7 @@ from crawler.sources import Source
 
 from corpus.crawl import EXIT_CONFIG, EXIT_OK, EXIT_SOURCE_ERRORS, CrawlLock, crawl_lock, run_crawl
 from corpus.database import now, open_db
+from corpus.page_store import AddressAlias
 
 STAGES = ("crawl", "process", "group", "publish")
 
@@ -77,7 +78,8 @@ class _Stages:
 
 def run_update(db_path: str | Path, sources: list[Source], publish_to: str | Path, *, sample: bool = False,
                extra_settings: dict | None = None, log_level: str = "ERROR",
-               on_step: Callable[[str], None] | None = None, lock: CrawlLock | None = None) -> UpdateResult:
+               on_step: Callable[[str], None] | None = None, lock: CrawlLock | None = None,
+               alias: AddressAlias | None = None) -> UpdateResult:
     """Run the four stages under the crawl lock (`lock` when the caller holds it already)."""
     from corpus.cases import run_group
     from corpus.process import run_process
@@ -104,7 +106,7 @@ def run_update(db_path: str | Path, sources: list[Source], publish_to: str | Pat
 
         def crawl() -> StageOutcome:
             result = run_crawl(db_path, sources, sample=sample, log_level=log_level, extra_settings=extra_settings,
-                               lock=lock)
+                               lock=lock, alias=alias)
             counts = {"run_id": result.run_id, "responses": result.pages_fetched, "stored": result.stored,
                       "updated": result.updated, "rejected": result.rejected, "errors": result.errors}
             status = "ok" if result.exit_code == EXIT_OK else "errors" if result.exit_code == EXIT_SOURCE_ERRORS else "failed"

@@ -53,3 +53,21 @@ def test_the_summary_and_runs_detail_name_and_add_up_the_same_counts(tmp_path):
     assert {r["source"]: r["article pages"] for r in detail} == {"vestnik": "14", "habar": "14", "monitor": "16",
                                                                 "total": "44"}
     assert all(set(r) == set(detail[0]) for r in detail)  # no empty source line
+
+
+def test_a_sample_crawl_on_another_port_stores_the_same_documents(tmp_path):
+    first = corpus(tmp_path, "crawl", "--sample", "--sample-port", str(free_port()), "--db", "c.db")
+    assert first.returncode == 0, first.stderr
+    # Another port, every page fetched again: nothing new, and every address is the sample site's own.
+    again = corpus(tmp_path, "crawl", "--sample", "--sample-port", "0", "--refresh", "--db", "c.db")
+    assert again.returncode == 0, again.stderr
+    assert "(44 article pages, " in again.stderr.splitlines()[0] and " 0 documents stored" in again.stderr.splitlines()[0]
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(tmp_path / "c.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 35
+        origins = {row[0] for row in conn.execute(
+            "SELECT substr(canonical_url, 1, 22) FROM documents UNION SELECT substr(url, 1, 22) FROM rejected_pages "
+            "UNION SELECT substr(url, 1, 22) FROM raw_pages UNION SELECT substr(base_url, 1, 22) FROM sources")}
+    assert origins == {"http://127.0.0.1:8765/"}

@@ -194,7 +194,9 @@ class SampleSite:
             return _validated(_ok(xml, "application/xml; charset=utf-8"), articles)
         for a in articles:
             if route == self.url_of(a):
-                url = f"{self.base_url}{self.url_of(a)}"
+                # The page names its own public address, whatever port it is served on (as a
+                # site behind a proxy or mirror does): the sample site's, on SAMPLE_PORT.
+                url = f"http://127.0.0.1:{SAMPLE_PORT}{self.url_of(a)}"
                 ld = {
                     "@context": "https://schema.org", "@type": "NewsArticle",
                     "headline": a.title, "description": a.lead,
