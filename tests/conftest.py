@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -22,6 +24,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def run_corpus(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """The `corpus` command in a process of its own (Scrapy's reactor runs once per process)."""
+    return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
+import re
+import sqlite3
+from contextlib import closing
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def corpus(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)
+from conftest import free_port, run_corpus as corpus
 
 
 def table(lines: list[str]) -> list[dict[str, str]]:
     """Rows of an aligned table whose header names are separated by two spaces or more."""
-    import re
-
     header = re.split(r"\s{2,}", lines[0].strip())
     return [dict(zip(header, re.split(r"\s{2,}", line.strip()))) for line in lines[1:]]
 
@@ -62,9 +51,6 @@ def test_a_sample_crawl_on_another_port_stores_the_same_documents(tmp_path):
     again = corpus(tmp_path, "crawl", "--sample", "--sample-port", "0", "--refresh", "--db", "c.db")
     assert again.returncode == 0, again.stderr
     assert "(44 article pages, " in again.stderr.splitlines()[0] and " 0 documents stored" in again.stderr.splitlines()[0]
-    import sqlite3
-    from contextlib import closing
-
     with closing(sqlite3.connect(tmp_path / "c.db")) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 35
         origins = {row[0] for row in conn.execute(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import textwrap
+
+from conftest import free_port, run_corpus
 
 # A registry over the sample site: one healthy entry of each discovery type, and one entry for
 # each way a registry goes wrong.
@@ -29,16 +29,8 @@ REGISTRY = textwrap.dedent("""\
     """)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def check(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "corpus.cli", "sources", "check", "--sample",
-                           "--sample-port", str(free_port()), *args],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    return run_corpus(tmp_path, "sources", "check", "--sample", "--sample-port", str(free_port()), *args, timeout=120)
 
 
 def test_broken_entries_are_named_with_what_is_wrong_and_exit_1(tmp_path):

@@ -6,24 +6,12 @@ import hashlib
 import json
 import socket
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 
 import pytest
 
+from conftest import free_port, run_corpus as corpus
 from corpus.crawl import crawl_lock
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def corpus(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True,
-                          timeout=900, cwd=tmp_path)
 
 
 def query(db, sql: str, params=()) -> list[tuple]:
