@@ -40,7 +40,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Iterator, Protocol
-from urllib.parse import urlsplit
 
 from crawler import settings as crawler_settings, stats as crawl_stats
 from crawler.job import CrawlJob
