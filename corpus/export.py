@@ -574,7 +574,7 @@ def codebook_markdown(table: str, fmt: str, cols: list[Column], info: dict, filt
         "",
         f"- corpus version: `{info['corpus_version']}` (hash of documents, mentions, cases and their membership)",
         f"- last crawl run: {last.get('id', 'none')} (finished {last.get('finished') or '-'}, {last.get('status') or '-'})",
-        f"- rows in the database: " + ", ".join(f"{k} {v}" for k, v in info["counts"].items()),
+        "- rows in the database: " + ", ".join(f"{k} {v}" for k, v in info["counts"].items()),
         f"- exported at: {info['created_at']}",
         "- extraction software: " + ", ".join(f"{k} {v}" for k, v in info["models"].items()),
         "",

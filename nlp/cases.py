@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from functools import lru_cache
