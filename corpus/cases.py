@@ -23,6 +23,7 @@ from nlp.gazetteer import get as get_place
 from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
 from corpus.database import now, to_json
+from corpus.transaction import transaction
 
 
 @dataclass
@@ -184,7 +185,7 @@ def ensure_embeddings(db: sqlite_utils.Database, docs: list[dict], *, rebuild: b
         batch = missing[i:i + batch_size]
         texts = [case_text(d["title"], d["text"], d["places"], d["articles"]) for d in batch]
         vectors = embed(texts)
-        with db.conn:
+        with transaction(db):
             db["embeddings"].upsert_all(
                 ({"document_id": d["id"], "model": model, "dim": int(v.shape[0]),
                   "vector": v.astype(np.float32).tobytes(), "created_at": now()} for d, v in zip(batch, vectors)),
@@ -224,16 +225,18 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     scored = grouping.group_with_scores(docs, vectors)
     groups = [g for g, _ in scored]
     best = {doc: score for _, scores in scored for doc, score in scores.items()}
-    previous = {r["document_id"]: r["case_id"] for r in db.query("SELECT case_id, document_id FROM case_documents")}
-    assigned, events = assign_ids(groups, previous)
-    rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
-    similar = []
-    on_step("finding similar cases")
-    if vectors is not None and len(rows) > 1:
-        members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}
-        similar = similar_case_rows(rows, members, vectors, grouping.thresholds().similar_cases)
+    # One transaction from reading the previous ids to the new case tables: readers (`serve
+    # --live`) see the old cases until the commit, and a run that had to wait for another
+    # carries that run's ids over, so it records no merge twice.
     on_step("writing cases")
-    with db.conn:
+    with transaction(db):
+        previous = {r["document_id"]: r["case_id"] for r in db.query("SELECT case_id, document_id FROM case_documents")}
+        assigned, events = assign_ids(groups, previous)
+        rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
+        similar = []
+        if vectors is not None and len(rows) > 1:
+            members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}
+            similar = similar_case_rows(rows, members, vectors, grouping.thresholds().similar_cases)
         db.execute("DELETE FROM similar_cases")
         db.execute("DELETE FROM case_documents")
         db.execute("DELETE FROM cases")

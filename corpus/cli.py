@@ -6,6 +6,7 @@ import functools
 from contextlib import contextmanager
 import json
 import math
+from contextlib import contextmanager
 import sqlite3
 import sys
 import time
@@ -17,6 +18,7 @@ from crawler.sources import RegistryError
 from nlp.vocabulary import LANGUAGES
 
 from corpus.database import StoreError, describe_sqlite_error, open_db
+from corpus.locks import stage_lock
 from corpus.process import MAX_BATCH_SIZE, MAX_PROCESSES
 from corpus.progress import Progress
 
@@ -67,10 +69,29 @@ def user_errors(fn):
             raise Fail(str(exc)) from None
         except sqlite3.OperationalError as exc:
             # Every write is a transaction: the failed one was rolled back, the file is as it was.
-            raise Fail(f"database error, nothing was written: {describe_sqlite_error(exc)}") from None
+            raise Fail(f"database error, nothing was written: {describe_sqlite_error(exc, kwargs.get('db_path'))}") from None
+        except sqlite3.DatabaseError as exc:
+            # A damaged or non-database file, found wherever a command first reads the bad page.
+            # Its subclasses (IntegrityError, ProgrammingError...) are faults of the code: let them show.
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            raise Fail(f"cannot read {kwargs.get('db_path') or 'the database'}: "
+                       f"{describe_sqlite_error(exc, kwargs.get('db_path'))}") from None
         except OSError as exc:
             raise Fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
     return wrapper
+
+
+@contextmanager
+def stage_db(db_path: Path, stage: str):
+    """The database of a stage that rewrites what earlier stages made, under the stage lock
+    (corpus/locks.py). The file is checked before the lock file is made beside it."""
+    db = open_db(db_path, create=False)
+    try:
+        with stage_lock(db_path, stage):
+            yield db
+    finally:
+        db.conn.close()
 
 
 @click.group(context_settings=CONTEXT)
@@ -409,12 +430,12 @@ def process(db_path, everything, batch_size, n_process):
     """
     from corpus.process import count_pending, run_process
 
-    db = open_db(db_path, create=False)
-    total = count_pending(db, everything=everything)
-    start = time.time()
-    with Progress("processing", total=total, unit="documents") as progress:
-        result = run_process(db, batch_size=batch_size, n_process=n_process,
-                             everything=everything, progress=progress.advance)
+    with stage_db(db_path, "process") as db:
+        total = count_pending(db, everything=everything)
+        start = time.time()
+        with Progress("processing", total=total, unit="documents") as progress:
+            result = run_process(db, batch_size=batch_size, n_process=n_process,
+                                 everything=everything, progress=progress.advance)
     click.echo(f"processed {result.processed} documents, {result.mentions} mentions "
                f"in {time.time() - start:.1f}s", err=True)
     if result.too_long:
@@ -441,12 +462,12 @@ def group(db_path, rebuild):
 
     from corpus.cases import run_group
 
-    db = open_db(db_path, create=False)
-    try:
-        with Progress("grouping") as progress:
-            result = run_group(db, rebuild=rebuild, on_step=progress.phase)
-    except ModelMissing as exc:
-        raise Fail(str(exc)) from None
+    with stage_db(db_path, "group") as db:
+        try:
+            with Progress("grouping") as progress:
+                result = run_group(db, rebuild=rebuild, on_step=progress.phase)
+        except ModelMissing as exc:
+            raise Fail(str(exc)) from None
     click.echo(f"{result.documents} case reports in {result.cases} cases "
                f"({result.multi_document_cases} with several reports, "
                f"{result.cross_language_cases} across languages)", err=True)
@@ -490,8 +511,8 @@ def serve(db_path, host, port, live, settings):
     """
     from corpus.serve import serve as run
 
-    click.echo(f"serving {db_path} on http://{host}:{port}/", err=True)
-    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings))
+    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings,
+                 ready=lambda url: click.echo(f"serving {db_path} on {url}", err=True)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -505,10 +526,14 @@ def runs(db_path, limit, as_json, detail):
 
     Example: corpus runs -n 5 --detail
     """
-    db = open_db(db_path, create=False)
+    db = open_db(db_path, create=False, readonly=True)
+    # Read-only, so a file of an earlier version is read as it is: its missing columns read as NULL.
+    have = set(db["crawl_runs"].columns_dict) if db["crawl_runs"].exists() else set()
+    columns = ["id", "started", "finished", "status", "exit_code", "resumed", "sources", "pages_fetched",
+               "documents_stored", "pages_rejected", "errors", "source_counts", "error_log", "workers"]
     rows = list(db.query(
-        "SELECT id, started, finished, status, exit_code, resumed, sources, pages_fetched, documents_stored, "
-        "pages_rejected, errors, source_counts, error_log, workers FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
+        f"SELECT {', '.join(c if c in have else f'NULL AS {c}' for c in columns)} FROM crawl_runs "
+        "ORDER BY id DESC LIMIT ?", [limit])) if have else []
     for r in rows:
         for key in ("source_counts", "error_log", "workers"):
             r[key] = json.loads(r[key] or "{}")
@@ -549,8 +574,8 @@ def reextract(db_path):
     """
     from corpus.rebuild import rebuild_documents
 
-    db = open_db(db_path, create=False)
-    result = rebuild_documents(db)
+    with stage_db(db_path, "reextract") as db:
+        result = rebuild_documents(db)
     click.echo(f"re-extracted {result['pages']} pages: {result['changed']} documents changed, "
                f"{result['kept']} kept as they were (the page no longer passes); "
                f"{result['rejected']} rejected pages judged again, {result['admitted']} now stored as documents",
@@ -631,20 +656,19 @@ def demo(db_path, port, sample_port, no_serve):
     with serve_site(port=SAMPLE_PORT if sample_port is None else sample_port) as base:
         result = run_crawl(db_path, sample_sources(base), sample=True, log_level="ERROR", alias=sample_alias(base))
     _report_crawl(result)
-    db = open_db(db_path)
-    click.echo("2/4 extracting facts...", err=True)
-    processed = run_process(db)
-    click.echo(f"  processed {processed.processed} documents, {processed.mentions} mentions", err=True)
-    click.echo("3/4 grouping into cases...", err=True)
     from nlp.embeddings import ModelMissing
 
-    try:
-        grouped = run_group(db)
-    except ModelMissing as exc:
-        raise Fail(str(exc)) from None
-    click.echo(f"  {grouped.cases} cases, {grouped.cross_language_cases} across languages", err=True)
-    click.echo("  " + ", ".join(f"{k}: {v}" for k, v in counts(db).items()), err=True)
-    db.conn.close()
+    with stage_db(db_path, "demo") as db:
+        click.echo("2/4 extracting facts...", err=True)
+        processed = run_process(db)
+        click.echo(f"  processed {processed.processed} documents, {processed.mentions} mentions", err=True)
+        click.echo("3/4 grouping into cases...", err=True)
+        try:
+            grouped = run_group(db)
+        except ModelMissing as exc:
+            raise Fail(str(exc)) from None
+        click.echo(f"  {grouped.cases} cases, {grouped.cross_language_cases} across languages", err=True)
+        click.echo("  " + ", ".join(f"{k}: {v}" for k, v in counts(db).items()), err=True)
     if no_serve:
         return
     click.echo(f"4/4 serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)

@@ -26,7 +26,6 @@ keeps two crawls from overlapping; it names the parent and child process ids.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -39,22 +38,24 @@ import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Iterator, Protocol
+from typing import ContextManager, Iterator, Protocol
 
 from crawler import settings as crawler_settings, stats as crawl_stats
 from crawler.job import CrawlJob
 from crawler.sources import Source
 from crawler.urls import canonicalize
 
-from corpus.database import StoreError, now, open_db, to_json
+from corpus.database import now, open_db, to_json
+from corpus.locks import HeldLock, Locked, exclusive
 from corpus.page_store import AddressAlias
+from corpus.transaction import transaction
 
 EXIT_OK, EXIT_SOURCE_ERRORS, EXIT_CONFIG = 0, 1, 2
 
 log = logging.getLogger(__name__)
 
 
-class CrawlLocked(StoreError):
+class CrawlLocked(Locked):
     """Another crawl holds the lock on this database."""
 
 
@@ -105,46 +106,15 @@ def lock_path(db_path: str | Path) -> Path:
     return db_path.with_name(db_path.name + ".crawl.lock")
 
 
-class CrawlLock:
-    """The held lock: its file names who holds it (`note` adds to that)."""
-
-    def __init__(self, handle: IO[str]):
-        self.handle, self.info = handle, {}
-
-    def fileno(self) -> int:
-        return self.handle.fileno()
-
-    def note(self, **info) -> None:
-        self.info.update(info)
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(json.dumps(self.info))
-        self.handle.flush()
-
-
-@contextmanager
-def crawl_lock(db_path: Path) -> Iterator[CrawlLock]:
+def crawl_lock(db_path: Path) -> ContextManager[HeldLock]:
     """An exclusive, non-blocking lock beside the database; released even on a crash."""
-    path = lock_path(db_path)
-    handle = open(path, "a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip()
-            raise CrawlLocked(f"another crawl is running on {db_path} (lock {path}: {holder or 'no pid'})") from None
-        lock = CrawlLock(handle)
-        lock.note(pid=os.getpid())
-        yield lock
-    finally:
-        handle.close()
+    return exclusive(lock_path(db_path), f"another crawl is running on {db_path}", CrawlLocked)
 
 
 class LocalRunner:
     """Runs a job in one child process (`python -m crawler.job`) that stores what it finds."""
 
-    def __init__(self, db_path: Path, run_id: int, lock: CrawlLock):
+    def __init__(self, db_path: Path, run_id: int, lock: HeldLock):
         self.db_path, self.run_id, self.lock = db_path, run_id, lock
         self.child: subprocess.Popen | None = None
 
@@ -262,7 +232,7 @@ def run_crawl(
     extra_settings: dict | None = None,
     distributed: str | None = None,
     workers: int = 2,
-    lock: CrawlLock | None = None,
+    lock: HeldLock | None = None,
     alias: AddressAlias | None = None,
 ) -> CrawlResult:
     """Crawl `sources` into the database and record the run; returns its counts and exit code.
@@ -319,7 +289,7 @@ def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
     """Record the run's start (and the end of any run that died without recording it); fill
     the job with what the store has. Returns the run id and whether a frontier is resumed."""
     db = open_db(db_path)
-    with db.conn:
+    with transaction(db):
         # We hold the lock, so a run still marked running died without recording its end.
         db.execute("UPDATE crawl_runs SET status = 'interrupted', exit_code = ? WHERE status = 'running'",
                    [EXIT_SOURCE_ERRORS])
@@ -344,7 +314,7 @@ def _start(db_path: Path, job: CrawlJob, resumable: bool) -> tuple[int, bool]:
 
 def _record_failure(db_path: Path, run_id: int, message: str) -> None:
     db = open_db(db_path)
-    with db.conn:
+    with transaction(db):
         db["crawl_runs"].update(run_id, {"finished": now(), "status": "failed", "exit_code": EXIT_CONFIG,
                                          "error_log": to_json({"messages": {"": [message]}})})
     db.conn.close()
@@ -357,7 +327,7 @@ def _record(db_path: Path, result: CrawlResult, stats: dict, alias: AddressAlias
     if finished:
         shutil.rmtree(job_dir(db_path), ignore_errors=True)
     db = open_db(db_path)
-    with db.conn:
+    with transaction(db):
         if finished:
             clean = {name for name, c in result.per_source.items() if not c["errors"]}
             for url, v in (stats.get(crawl_stats.NEW_VALIDATORS) or {}).items():

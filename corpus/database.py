@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shlex
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from corpus.schema import ensure_schema
+from corpus.schema import ForeignDatabase, ensure_schema, recognise
 
 
 class StoreError(Exception):
@@ -28,7 +29,11 @@ def document_id(canonical_url: str) -> str:
 
 
 def open_db(path: str | Path, *, create: bool = True, readonly: bool = False) -> sqlite_utils.Database:
-    """Open (and, unless read-only, create and migrate) the corpus database."""
+    """Open (and, unless read-only, create and migrate) the corpus database.
+
+    A file that is not a corpus database (corpus.schema.recognise) is refused before anything
+    is written to it; opened read-only, an earlier version's file is read as it is, not stamped.
+    """
     path = Path(path)
     if path.exists() and path.is_dir():
         raise StoreError(f"{path} is a directory, not a database file")
@@ -44,17 +49,24 @@ def open_db(path: str | Path, *, create: bool = True, readonly: bool = False) ->
             conn = sqlite3.connect(str(path))
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA busy_timeout = 30000")
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if not readonly:
+        if readonly:
+            recognise(db.conn)
+        else:
             ensure_schema(db)
+    except ForeignDatabase as exc:
+        db.conn.close()
+        raise StoreError(f"cannot use {path}: {exc}; the file was left untouched") from None
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot use {path} as a corpus database: {describe_sqlite_error(exc)}") from exc
+        raise StoreError(f"cannot use {path} as a corpus database: {describe_sqlite_error(exc, path)}") from exc
     return db
 
 
-def describe_sqlite_error(exc: sqlite3.Error) -> str:
+def describe_sqlite_error(exc: sqlite3.Error, path: str | Path | None = None) -> str:
     """SQLite's message, with what the user can do about it."""
     message = str(exc)
+    if "malformed" in message or "corrupt" in message:
+        return (f"{message} (the file is damaged; check it with: sqlite3 {shlex.quote(str(path)) if path else 'FILE'} "
+                f'"PRAGMA integrity_check")')
     if "readonly" in message or "read-only" in message:
         return f"{message} (the database file or its directory is read-only)"
     if "disk is full" in message or "disk I/O" in message:

@@ -34,9 +34,10 @@ from crawler import stats as crawl_stats
 from crawler.distributed import JOB_KEY, JOB_TTL, decode, keys, redact
 from crawler.job import CrawlJob
 
-from corpus.crawl import CrawlConfigError, CrawlLock, JobOutcome
+from corpus.crawl import CrawlConfigError, JobOutcome
 from corpus.page_store import AddressAlias, store_page
 from corpus.database import open_db
+from corpus.locks import HeldLock
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class DistributedRunner:
     """Runs a job on a shared Redis frontier: `workers` crawler processes here, any number
     elsewhere (`corpus crawl-worker`), this process the one writer."""
 
-    def __init__(self, db_path: Path, run_id: int, redis_url: str, workers: int, lock: CrawlLock):
+    def __init__(self, db_path: Path, run_id: int, redis_url: str, workers: int, lock: HeldLock):
         self.db_path, self.run_id, self.redis_url, self.workers, self.lock = db_path, run_id, redis_url, workers, lock
         self.children: list[subprocess.Popen] = []
         self.stopping = threading.Event()

@@ -25,6 +25,7 @@ from crawler import dedupe
 from crawler.stats import count_outcome
 
 from corpus.database import document_id, now, open_db
+from corpus.transaction import transaction
 
 # What a document is made of; a page whose fields are all unchanged is left alone. (`url`
 # is the first URL the page was found under, and stays.)
@@ -70,7 +71,7 @@ def store_page(db, item: dict, run_id: int | None, alias: AddressAlias | None = 
         item = alias.item(item)
     # Plain SQL on this path, which runs once per page: sqlite-utils' upsert inspects the
     # table on every call, which cost more than the rest of the storing together.
-    with db.conn:
+    with transaction(db):
         if item.get("rejected"):
             reason, score = item["rejected"]
             # An HTML page keeps its bytes, so `corpus reextract` can judge it again with a

@@ -18,6 +18,7 @@ from nlp.vocabulary import LANGUAGES
 from corpus.reference import load_reference_tables
 from corpus.search import search_text
 from corpus.database import now, to_json
+from corpus.transaction import transaction
 
 
 @dataclass
@@ -119,7 +120,7 @@ def run_process(
             yield doc
 
     for batch, texts, results in _extracted(readable(iter_pending(db, everything=everything)), batch_size, n_process):
-        with db.conn:
+        with transaction(db):
             for doc, text, facts in zip(batch, texts, results):
                 db.execute("DELETE FROM mentions WHERE document_id = ?", [doc["id"]])
                 rows = mention_rows(doc["id"], text, facts)

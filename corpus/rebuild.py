@@ -23,6 +23,7 @@ from crawler.pipelines import STEPS
 
 from corpus.page_store import store_document
 from corpus.database import document_id
+from corpus.transaction import transaction
 
 RAW_COLUMNS = "r.id AS raw_id, r.url, r.final_url, r.status, r.headers, r.fetched_at, r.body_gz"
 
@@ -38,7 +39,7 @@ def rebuild_documents(db: sqlite_utils.Database) -> dict:
                          "FROM documents d JOIN raw_pages r ON r.id = d.raw_id ORDER BY d.id"))
     rejected = list(db.query(f"SELECT p.url AS page_url, p.source, p.reason, p.score, {RAW_COLUMNS} "
                              "FROM rejected_pages p JOIN raw_pages r ON r.id = p.raw_id ORDER BY p.url"))
-    with db.conn:
+    with transaction(db):
         for row in rows:
             item = _process(_item(row), steps)
             pages += 1

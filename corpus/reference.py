@@ -8,10 +8,12 @@ import sqlite_utils
 from nlp.criminal_code import entries, reference_id
 from nlp.gazetteer import places
 
+from corpus.transaction import transaction
+
 
 def load_reference_tables(db: sqlite_utils.Database) -> None:
     """Upsert the gazetteer into `places` and the codebook into `criminal_code` (idempotent)."""
-    with db.conn:
+    with transaction(db):
         db["places"].upsert_all(
             ({"id": p.id, "kind": p.kind, "name_en": p.name_en, "name_ru": p.name_ru,
               "admin1_id": p.admin1_id or None, "admin1_en": p.admin1_en or None, "country": p.country,

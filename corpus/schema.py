@@ -1,14 +1,48 @@
 """The one place that knows the shape of corpus.db.
 
 `ensure_schema(db)` is safe to call on every run: it creates what is missing and
-leaves existing data alone.
+leaves existing data alone. It writes only to a file it recognises as a corpus database
+(`recognise`): one stamped with the corpus's application id, one an earlier version made
+(recognised by its tables, then stamped), or a new, empty one. Another application's
+SQLite file is refused before anything is written.
 """
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlite_utils
 
 from nlp.facts import case_columns, stored_facts
+
+from corpus.transaction import transaction
+
+# Stamped in the header of every corpus database (`PRAGMA application_id`): "CASE" in ASCII.
+APPLICATION_ID = 0x43415345
+# `PRAGMA user_version`: the shape of the schema. Versions before 2 wrote no application id
+# (some wrote user_version 1). A file with a higher number was made by a newer corpus.
+SCHEMA_VERSION = 2
+
+# Tables and columns that every database made by an earlier version has (its first schema
+# had them all, and each run created whatever was missing): how such a file, which has no
+# application id yet, is told apart from another application's.
+EARLIER_VERSION_TABLES: dict[str, set[str]] = {
+    "sources": {"name", "base_url"},
+    "crawl_runs": {"id", "started", "finished", "status", "pages_fetched"},
+    "raw_pages": {"id", "url", "final_url", "body_gz"},
+    "documents": {"id", "url", "canonical_url", "source", "lang", "title", "published", "fetched_at",
+                  "text", "content_hash", "duplicate_of", "raw_id", "processed_hash"},
+    "rejected_pages": {"url", "reason", "score"},
+    "mentions": {"id", "document_id", "kind", "value", "start", "end", "sentence"},
+    "places": {"id", "name_en", "admin1_id"},
+    "cases": {"id", "title", "signature", "n_documents"},
+    "case_documents": {"case_id", "document_id", "similarity"},
+}
+NEW, EARLIER, CURRENT = "new", "earlier", "current"
+
+
+class ForeignDatabase(Exception):
+    """A SQLite file that is not a corpus database (or one made by a newer corpus)."""
 
 SQL_TYPES = {"text": str, "json": str, "integer": int, "boolean": int, "real": float}
 
@@ -203,14 +237,46 @@ FTS: dict[str, list[str]] = {
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
+def recognise(conn: sqlite3.Connection) -> str:
+    """NEW (no schema yet: an empty or just created file), EARLIER (made by a corpus version
+    before the application id) or CURRENT (stamped). Raises ForeignDatabase for another
+    application's file and for one made by a newer corpus. Only reads."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if application_id == APPLICATION_ID:
+        if user_version > SCHEMA_VERSION:
+            raise ForeignDatabase(f"it was made by a newer version of corpus (schema {user_version}; "
+                                  f"this one knows up to {SCHEMA_VERSION}): upgrade corpus")
+        return CURRENT
+    if application_id:
+        raise ForeignDatabase(f"not a corpus database (its application id is {application_id:#x}, "
+                              f"a corpus database's is {APPLICATION_ID:#x})")
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    if not tables and user_version == 0 and not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        return NEW
+    ours = all(columns <= {r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")}
+               for table, columns in EARLIER_VERSION_TABLES.items())
+    if not ours:
+        found = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise ForeignDatabase(f"not a corpus database (no corpus application id, and its tables are "
+                              f"another application's: {found or 'none'})")
+    if user_version > 1:
+        raise ForeignDatabase(f"not a corpus database (no corpus application id, and user_version {user_version}, "
+                              "which no corpus version wrote)")
+    return EARLIER
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create every table, index and full-text index that is missing."""
+    """Create every table, index and full-text index that is missing, and stamp the file as a
+    corpus database of this schema version. Raises ForeignDatabase, having written nothing,
+    for a file that is not a corpus database."""
+    state = recognise(db.conn)
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()
     # A database from before documents.search_text: the next `corpus process` fills it for every document.
     refill_search = db["documents"].exists() and "search_text" not in db["documents"].columns_dict
-    with db.conn:
+    with transaction(db):
         for name, spec in TABLES.items():
             table = db[name]
             if not table.exists():
@@ -226,6 +292,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             db[table].create_index(columns, unique=unique, if_not_exists=True)
         if refill_search:
             db.execute("UPDATE documents SET processed_hash = NULL")
-    for table, columns in FTS.items():
-        # replace=True rebuilds an index whose columns or tokenizer changed, and leaves a current one alone.
-        db[table].enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+        for table, columns in FTS.items():
+            # replace=True rebuilds an index whose columns or tokenizer changed, and leaves a current one alone.
+            db[table].enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+        if state != CURRENT or db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

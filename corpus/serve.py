@@ -19,7 +19,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -116,13 +116,17 @@ def serve(
     *,
     live: bool = False,
     settings: Iterable[tuple[str, Any]] = (),
+    ready: Callable[[str], None] | None = None,
 ) -> int:
-    """Run Datasette in the foreground until interrupted; returns an exit code."""
+    """Run Datasette in the foreground until interrupted; returns an exit code. `ready` is
+    called with the URL once the database has been checked, before serving starts."""
     import uvicorn
     from datasette.cli import run_sync
 
     ds = build(prepare(db_path), live=live, settings=settings)
     run_sync(ds.invoke_startup)
+    if ready:
+        ready(f"http://{host}:{port}/")
     try:
         uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on", workers=1)
     except KeyboardInterrupt:

@@ -19,9 +19,11 @@ from typing import Callable
 
 from crawler.sources import Source
 
-from corpus.crawl import EXIT_CONFIG, EXIT_OK, EXIT_SOURCE_ERRORS, CrawlLock, crawl_lock, run_crawl
+from corpus.crawl import EXIT_CONFIG, EXIT_OK, EXIT_SOURCE_ERRORS, crawl_lock, run_crawl
 from corpus.database import now, open_db
+from corpus.locks import HeldLock, stage_lock
 from corpus.page_store import AddressAlias
+from corpus.transaction import transaction
 
 STAGES = ("crawl", "process", "group", "publish")
 
@@ -61,7 +63,7 @@ class _Stages:
 
     def start(self, stage: str) -> int:
         db = open_db(self.db_path)
-        with db.conn:
+        with transaction(db):
             row_id = db["update_stages"].insert({"update_id": self.update_id, "stage": stage, "started": now(),
                                                  "status": "running"}).last_pk
         db.conn.close()
@@ -70,7 +72,7 @@ class _Stages:
     def end(self, row_id: int, outcome: StageOutcome) -> None:
         self.outcomes.append(outcome)
         db = open_db(self.db_path)
-        with db.conn:
+        with transaction(db):
             db["update_stages"].update(row_id, {"finished": now(), "status": outcome.status, "detail": outcome.detail,
                                                 "counts": json.dumps(outcome.counts)})
         db.conn.close()
@@ -78,7 +80,7 @@ class _Stages:
 
 def run_update(db_path: str | Path, sources: list[Source], publish_to: str | Path, *, sample: bool = False,
                extra_settings: dict | None = None, log_level: str = "ERROR",
-               on_step: Callable[[str], None] | None = None, lock: CrawlLock | None = None,
+               on_step: Callable[[str], None] | None = None, lock: HeldLock | None = None,
                alias: AddressAlias | None = None) -> UpdateResult:
     """Run the four stages under the crawl lock (`lock` when the caller holds it already)."""
     from corpus.cases import run_group
@@ -114,12 +116,14 @@ def run_update(db_path: str | Path, sources: list[Source], publish_to: str | Pat
                                                  f"{result.updated} updated, {result.errors} errors", counts)
 
         def process() -> StageOutcome:
-            result = run_process(open_db(db_path))
+            with stage_lock(db_path, "process"):
+                result = run_process(open_db(db_path))
             return StageOutcome("process", "ok", f"{result.processed} documents, {result.mentions} mentions",
                                 {"processed": result.processed, "mentions": result.mentions})
 
         def group() -> StageOutcome:
-            result = run_group(open_db(db_path))
+            with stage_lock(db_path, "group"):
+                result = run_group(open_db(db_path))
             return StageOutcome("group", "ok", f"{result.documents} case reports in {result.cases} cases",
                                 {"documents": result.documents, "cases": result.cases})
 

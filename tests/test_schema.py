@@ -31,14 +31,18 @@ def test_contract_columns_exist(tmp_path):
 
 
 def test_missing_column_is_added_to_an_old_database(tmp_path):
+    # A file as an earlier version left it: no application id, a column that came later missing.
     path = tmp_path / "old.db"
+    open_db(path).conn.close()
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE documents (id TEXT PRIMARY KEY, url TEXT, text TEXT, title TEXT)")
-    conn.execute("INSERT INTO documents VALUES ('a', 'http://x', 'body', 't')")
+    conn.execute("PRAGMA application_id = 0")
+    conn.execute("PRAGMA user_version = 0")
+    conn.execute("ALTER TABLE documents DROP COLUMN author")
+    conn.execute("INSERT INTO documents (id, url, text, title) VALUES ('a', 'http://x', 'body', 't')")
     conn.commit()
     conn.close()
     db = open_db(path)
-    assert "content_hash" in db["documents"].columns_dict
+    assert "author" in db["documents"].columns_dict
     assert db["documents"].get("a")["text"] == "body"
 
 
