@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 import json
 import math
-from contextlib import contextmanager
 import sqlite3
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -92,6 +91,17 @@ def stage_db(db_path: Path, stage: str):
             yield db
     finally:
         db.conn.close()
+
+
+@contextmanager
+def locked_database(db_path: Path):
+    """The crawl lock of a database, taken before anything else starts; a bad database file is
+    reported first."""
+    from corpus.crawl import crawl_lock
+
+    open_db(db_path).conn.close()
+    with crawl_lock(db_path) as lock:
+        yield lock
 
 
 @click.group(context_settings=CONTEXT)
@@ -320,17 +330,6 @@ def sources_check(names, sample, registry, sample_port, contact, as_json):
     click.echo(f"{len(chosen) - len(broken)} of {len(chosen)} sources healthy"
                + (f"; broken: {', '.join(broken)}" if broken else ""), err=True)
     sys.exit(1 if broken else 0)
-
-
-@contextmanager
-def locked_database(db_path: Path):
-    """The crawl lock of a database, taken before anything else starts; a bad database file is
-    reported first."""
-    from corpus.crawl import crawl_lock
-
-    open_db(db_path).conn.close()
-    with crawl_lock(db_path) as lock:
-        yield lock
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> list[str]:
