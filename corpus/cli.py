@@ -738,7 +738,12 @@ def report_command(db_path, out_dir, criteria, image_format):
 # (more commands: keep this marker)
 cli.add_command(export_command)
 cli.add_command(report_command)
+import corpus.curation_cli  # noqa: E402,F401  (adds correct, merge-cases, split-case, review, corrections)
 
 
 if __name__ == "__main__":
-    cli()
+    # Run as `python -m corpus.cli`, this file is __main__: the commands defined beside their
+    # modules are registered on the imported corpus.cli's group.
+    from corpus.cli import cli as command_line
+
+    command_line()
