@@ -714,8 +714,9 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
                    "organisation, platform, year, or a cases column. Default: region, article, stage, year.")
 @click.option("--figures", "image_format", type=click.Choice(["png", "svg"]), default="png", show_default=True,
               help="Image format of the figures.")
+@click.option("--reviewed-only", is_flag=True, help="Compare only the cases a person reviewed (corpus review).")
 @user_errors
-def report_command(db_path, out_dir, criteria, image_format):
+def report_command(db_path, out_dir, criteria, image_format, reviewed_only):
     """Write the case-comparison report: static HTML with figures (cases per year and region,
     penalties by article, article x region, a map, organisations and the online services used), tables
     comparing cases by the --by criteria, coverage, and the corpus and model versions.
@@ -727,10 +728,11 @@ def report_command(db_path, out_dir, criteria, image_format):
     db = open_db(db_path, create=False, readonly=True)
     try:
         with Progress("report") as progress:
-            result = build_report(db, out_dir, by=criteria, image_format=image_format, on_step=progress.phase)
+            result = build_report(db, out_dir, by=criteria, image_format=image_format, on_step=progress.phase,
+                                  reviewed_only=reviewed_only)
     except ReportError as exc:
         raise Fail(str(exc)) from None
-    click.echo(f"report on {result.cases} cases from {result.documents} documents, "
+    click.echo(f"report on {result.cases} {'reviewed ' if reviewed_only else ''}cases from {result.documents} documents, "
                f"{len(result.figures)} figures: {result.path}", err=True)
 
 

@@ -215,6 +215,7 @@ def split_case(db: sqlite_utils.Database, case_id: str, document_ids: Iterable[s
     with db.conn:
         db["case_edits"].insert({"action": "split", "case_id": case_id, "other_case_id": new_id,
                                  "documents": to_json(moving), "note": note, "by": who, "at": now()})
+        db["cases"].insert({"id": new_id})  # filled by refresh_cases below; case_documents points at it
         db.execute("UPDATE case_documents SET case_id = ? WHERE document_id IN (SELECT value FROM json_each(?))",
                    [new_id, json.dumps(moving)])
         db["case_history"].insert({"case_id": new_id, "event": "split", "other_case_id": case_id,
@@ -365,6 +366,8 @@ def refresh_cases(db: sqlite_utils.Database, case_ids: Iterable[str]) -> None:
             if any(d in docs for d in ids)]
     apply_to_cases(db, rows, members)
     for cid in set(members) - {r["id"] for r in rows}:
+        # Its reports are no longer case reports (a person said so): the next grouping agrees.
+        db.execute("DELETE FROM case_documents WHERE case_id = ?", [cid])
         db.execute("DELETE FROM similar_cases WHERE case_id = ? OR similar_case_id = ?", [cid, cid])
         db.execute("DELETE FROM cases WHERE id = ?", [cid])
     if rows:
