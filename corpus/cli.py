@@ -482,16 +482,31 @@ def group_texts(file):
               help="Open the file read-only but not immutable, for a database a scheduled crawl still writes.")
 @click.option("--setting", "settings", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A Datasette setting over metadata.yml's, e.g. --setting base_url /cases/ (repeatable).")
+@click.option("--edit", is_flag=True,
+              help="For the study team, on 127.0.0.1 only: log in at /-/login as \"editor\" with the password "
+                   "in $CORPUS_EDIT_PASSWORD to correct, merge, split and review cases on their pages.")
 @user_errors
-def serve(db_path, host, port, live, settings):
+def serve(db_path, host, port, live, settings, edit):
     """Serve the corpus with Datasette, read-only: search, facets, case pages, map and charts.
 
     Example: corpus serve --port 8001
-    """
-    from corpus.serve import serve as run
 
-    click.echo(f"serving {db_path} on http://{host}:{port}/", err=True)
-    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings))
+    Example: CORPUS_EDIT_PASSWORD=... corpus serve --edit --db corpus.db
+    """
+    import os
+
+    from corpus.serve import EDIT_PASSWORD_ENV, serve as run
+
+    password = None
+    if edit:
+        if host != "127.0.0.1":
+            raise Fail("--edit serves on 127.0.0.1 only: the forms write to the database")
+        password = os.environ.get(EDIT_PASSWORD_ENV)
+        if not password:
+            raise Fail(f"--edit needs a password in ${EDIT_PASSWORD_ENV}")
+    click.echo(f"serving {db_path} on http://{host}:{port}/" + (" (edit mode: log in at /-/login)" if edit else ""),
+               err=True)
+    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings, edit_password=password))
 
 
 @cli.command(context_settings=CONTEXT)
