@@ -3,6 +3,7 @@ thin click commands over corpus/curation.py, registered by corpus/cli.py."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -139,7 +140,7 @@ def corrections_command(db_path, fmt, output, import_file):
         click.echo(f"imported {result.imported} corrections ({result.skipped} already here)", err=True)
         return
     rows = curation.list_corrections(db)
-    with (output.open("w", encoding="utf-8", newline="") if output else _stdout()) as stream:
+    with (output.open("w", encoding="utf-8", newline="") if output else contextlib.nullcontext(sys.stdout)) as stream:
         if fmt == "csv":
             curation.write_csv(rows, stream)
         else:
@@ -151,14 +152,6 @@ def corrections_command(db_path, fmt, output, import_file):
                 stream.write(line + "\n")
     if not rows:
         click.echo("no corrections yet", err=True)
-
-
-class _stdout:
-    def __enter__(self):
-        return sys.stdout
-
-    def __exit__(self, *exc):
-        sys.stdout.flush()
 
 
 for command in (correct_command, merge_cases_command, split_case_command, review_command, corrections_command):

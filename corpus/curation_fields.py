@@ -42,6 +42,7 @@ TERM_KINDS = ("prison", "restricted_freedom", "suspended")
 AGES = (10, 100)
 TERM_YEARS = (0, 50)
 YEARS = (1950, 2100)
+PEOPLE = (0, 10_000)
 LIST_SEPARATOR = ";"
 
 
@@ -210,7 +211,7 @@ def _penalty_columns(text: str) -> dict[str, Any]:
 
 
 def _count(what: str) -> Callable[[str], int]:
-    return lambda text: _number(text, int, (0, 10_000), what)
+    return lambda text: _number(text, int, PEOPLE, what)
 
 
 # Checks of the case columns that a fact makes with a plain rule (nlp.facts), by column name.

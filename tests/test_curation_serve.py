@@ -45,6 +45,7 @@ def test_the_public_serve_shows_corrections_and_has_no_edit_forms(runner, corpus
     assert "<form" not in page.text.split('class="case-sheet"')[1].split('class="case-all-columns"')[0]
     assert client.post(f"/-/corpus/edit/{semey}/correct", data={"field": "stage", "value": "trial"}).status_code == 405
     assert client.get("/-/login").status_code == 404
+    assert "/-/login" not in page.text  # no "Log in" in the menu either
 
 
 def test_the_edit_mode_refuses_requests_without_the_password(corpus):

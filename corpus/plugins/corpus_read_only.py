@@ -4,7 +4,8 @@
   write, even when the file is served with --live (mutable) rather than immutable.
 - Only GET, HEAD and OPTIONS reach Datasette; anything else is answered 405, except, in the
   edit mode of `corpus serve --edit`, the login form and the case forms (plugins/corpus_edit.py).
-  The public serve answers 404 at the password plugin's login pages. (Datasette 0.65.5
+  The public serve answers 404 at the password plugin's login pages, and its menu has no
+  "Log in" link. (Datasette 0.65.5
   answers a POST to a read-only canned query with a 500, and this deployment has no forms to post.)
 """
 
@@ -56,3 +57,14 @@ def asgi_wrapper(datasette):
         return read_only
 
     return wrap
+
+
+@hookimpl(hookwrapper=True)
+def menu_links(datasette, actor, request):
+    # The password plugin offers a login to every visitor; only the edit mode has one.
+    outcome = yield
+    if datasette.plugin_config(EDIT_PLUGIN):
+        return
+    login = datasette.urls.path("/-/login")
+    outcome.force_result([[link for link in links if link.get("href") != login]
+                          if isinstance(links, list) else links for links in outcome.get_result()])
