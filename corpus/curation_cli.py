@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from corpus import curation
+from corpus import curation, curation_fields
 from corpus.cli import CONTEXT, Fail, cli, db_option, format_table, user_errors
 from corpus.database import open_db
 
@@ -35,11 +35,7 @@ def correct_command(target_id, field, value, db_path, note, by):
     empty value says the fact is not stated. The correction outlives every `corpus process`,
     `corpus group` and `corpus reextract`.
 
-    Case fields: place, region, penalty ("prison 7", "prison 5-7", "life"), articles
-    ("KZ-CC 256; KZ-CC 174"), stage, convicted_count, accused_count, orgs, platforms, genders,
-    ages, court, court_level, first_event, last_event, title, year. Document fields:
-    is_case_report, places, articles, penalties, event_dates, convicted_count, accused_count,
-    orgs, platforms, stage.
+    A penalty is written "prison 7", "prison 5-7" or "life"; articles "KZ-CC 256; KZ-CC 174".
 
     Example: corpus correct case-1a2b3c4d5e region "Ulytau region" --note "court in Zhezkazgan"
     """
@@ -153,6 +149,10 @@ def corrections_command(db_path, fmt, output, import_file):
     if not rows:
         click.echo("no corrections yet", err=True)
 
+
+# The fields come from the facts registry: listed in the help as they are.
+correct_command.help += ("\n\nCase fields: " + ", ".join(curation_fields.case_fields())
+                         + ".\n\nDocument fields: " + ", ".join(curation_fields.document_fields()) + ".")
 
 for command in (correct_command, merge_cases_command, split_case_command, review_command, corrections_command):
     cli.add_command(command)

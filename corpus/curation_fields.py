@@ -24,11 +24,10 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable
 
 from nlp.criminal_code import codebook
-from nlp.facts import FACTS, case_columns, display_names
+from nlp.facts import Fact, case_columns, display_names, stored_facts
 from nlp.gazetteer import Place, places
 from nlp.vocabulary import COURT_LEVELS, PENALTY_KINDS, STAGES
 
@@ -129,12 +128,6 @@ def article_id(text: str) -> str:
     return f"{match[1]} {match[2]}"
 
 
-@lru_cache(maxsize=1)
-def platform_names() -> tuple[str, ...]:
-    rows = resources.files("nlp").joinpath("data/platforms.jsonl").read_text("utf-8").splitlines()
-    return tuple(json.loads(r)["name"] for r in rows if r.strip())
-
-
 def _choice(options) -> Callable[[str], str]:
     lookup = {o.lower(): o for o in options}
 
@@ -214,19 +207,27 @@ def _count(what: str) -> Callable[[str], int]:
     return lambda text: _number(text, int, PEOPLE, what)
 
 
-# Checks of the case columns that a fact makes with a plain rule (nlp.facts), by column name.
+# Checks of values that no vocabulary of the registry covers, by column name.
 _CHECKS: dict[str, Callable[[str], Any]] = {
     "articles": article_id,
-    "orgs": lambda text: _choice(tuple(display_names("orgs")))(text),
-    "platforms": lambda text: _choice(platform_names())(text),
     "genders": _choice(GENDERS),
     "ages": lambda text: _number(text, int, AGES, "an age"),
     "stage": _choice(STAGES),
     "court_level": _choice(COURT_LEVELS),
     "court": str,
-    "convicted_count": _count("a count of people"),
-    "accused_count": _count("a count of people"),
 }
+
+
+def _check(fact: Fact, column: str, item: str) -> Callable[[str], Any] | None:
+    """How a value of a fact's column is checked: a named check, the fact's word list
+    (nlp.facts names_from), or a count of people; None when a person cannot correct it."""
+    if column in _CHECKS:
+        return _CHECKS[column]
+    if fact.names_from:
+        return lambda text: _choice(tuple(display_names(fact.name)))(text)
+    if item == "integer":
+        return _count("a count of people")
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -251,11 +252,12 @@ def case_fields() -> dict[str, Field]:
         Field("year", "The year the case surfaced", ("year",),
               *_scalar("year", lambda t: _number(t, int, YEARS, "a year"))),
     ]
-    for _, column in case_columns():
-        if column.aggregate == "custom" or column.name not in _CHECKS:
+    for fact, column in case_columns():
+        check = _check(fact, column.name, column.item) if column.aggregate != "custom" else None
+        if check is None:
             continue
         make = _listed if column.many else _scalar
-        fields.append(Field(column.name, column.meaning, (column.name,), *make(column.name, _CHECKS[column.name])))
+        fields.append(Field(column.name, column.meaning, (column.name,), *make(column.name, check)))
     return {f.name: f for f in fields}
 
 
@@ -279,26 +281,25 @@ def _show_penalties(row: dict) -> str:
 
 @lru_cache(maxsize=1)
 def document_fields() -> dict[str, Field]:
-    def fact(name: str) -> str:
-        return FACTS[name].meaning
-
-    return {f.name: f for f in [
-        Field("is_case_report", fact("is_case_report"), ("is_case_report",),
-              *_scalar("is_case_report", lambda t: {"1": 1, "0": 0}[_choice(("0", "1"))(t)])),
-        Field("places", fact("places"), ("places",),
-              *_listed("places", lambda t: find_place(t).id)),
-        Field("articles", fact("articles"), ("articles",), *_listed("articles", article_id)),
-        Field("penalties", fact("penalties") + "; written \"prison 7; fine\"", ("penalties",),
-              _document_penalties, _show_penalties),
-        Field("event_dates", fact("event_dates"), ("event_dates",), *_listed("event_dates", _event_date)),
-        Field("convicted_count", fact("convicted_count"), ("convicted_count",),
-              *_scalar("convicted_count", _CHECKS["convicted_count"])),
-        Field("accused_count", fact("accused_count"), ("accused_count",),
-              *_scalar("accused_count", _CHECKS["accused_count"])),
-        Field("orgs", fact("orgs"), ("orgs",), *_listed("orgs", _CHECKS["orgs"])),
-        Field("platforms", fact("platforms"), ("platforms",), *_listed("platforms", _CHECKS["platforms"])),
-        Field("stage", fact("stage"), ("stage",), *_scalar("stage", _CHECKS["stage"])),
-    ]}
+    special = {
+        "is_case_report": _scalar("is_case_report", lambda t: {"1": 1, "0": 0}[_choice(("0", "1"))(t)]),
+        "places": _listed("places", lambda t: find_place(t).id),
+        "articles": _listed("articles", article_id),
+        "penalties": (_document_penalties, _show_penalties),
+        "event_dates": _listed("event_dates", _event_date),
+    }
+    fields = []
+    for fact in stored_facts():
+        if fact.column in special:
+            parse, show = special[fact.column]
+        elif fact.item == "json":  # objects (a court, people) are corrected on the case
+            continue
+        elif check := _check(fact, fact.column, fact.column_item or fact.item):
+            parse, show = (_listed if fact.many else _scalar)(fact.column, check)
+        else:
+            continue
+        fields.append(Field(fact.column, fact.meaning, (fact.column,), parse, show))
+    return {f.name: f for f in fields}
 
 
 def document_field(name: str) -> Field:
