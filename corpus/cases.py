@@ -22,6 +22,7 @@ from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
 from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
+from corpus import curation
 from corpus.database import now, to_json
 from corpus.transaction import transaction
 
@@ -38,12 +39,14 @@ def _loads(value: str | None, default):
     return json.loads(value) if value else default
 
 
-def case_documents_input(db: sqlite_utils.Database) -> list[dict]:
-    """The processed case reports, as the signatures nlp.cases groups."""
+def case_documents_input(db: sqlite_utils.Database, document_ids: list[str] | None = None) -> list[dict]:
+    """The processed case reports (or those of `document_ids`), as the signatures nlp.cases groups."""
     columns = [f.column for f in stored_facts() if f.name != "is_case_report"]
+    only = "AND id IN (SELECT value FROM json_each(?))" if document_ids is not None else ""
     rows = db.query(
         f"SELECT id, lang, source, title, text, published, {', '.join(columns)} FROM documents "
-        "WHERE is_case_report = 1 AND processed_hash IS NOT NULL ORDER BY id")
+        f"WHERE is_case_report = 1 AND processed_hash IS NOT NULL {only} ORDER BY id",
+        [json.dumps(document_ids)] if document_ids is not None else [])
     docs = []
     for r in rows:
         doc = dict(r)
@@ -215,6 +218,8 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     told of each step ("embedding", "grouping 1,234 case reports")."""
     on_step = on_step or (lambda step: None)
     on_step("reading case reports")
+    with db.conn:  # in case a `corpus process` stopped before it put people's corrections back
+        curation.apply_to_documents(db)
     docs = case_documents_input(db)
     by_id = {d["id"]: d for d in docs}
     index = {d["id"]: i for i, d in enumerate(docs)}
@@ -223,7 +228,8 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     vectors = ensure_embeddings(db, docs, rebuild=rebuild) if use_embeddings else None
     on_step(f"grouping {len(docs):,} case reports")
     scored = grouping.group_with_scores(docs, vectors)
-    groups = [g for g, _ in scored]
+    # People's merges and splits (corpus/curation.py) hold over whatever the machine decides.
+    groups = curation.constrain_groups(db, [g for g, _ in scored])
     best = {doc: score for _, scores in scored for doc, score in scores.items()}
     # One transaction from reading the previous ids to the new case tables: readers (`serve
     # --live`) see the old cases until the commit, and a run that had to wait for another
@@ -233,6 +239,7 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         previous = {r["document_id"]: r["case_id"] for r in db.query("SELECT case_id, document_id FROM case_documents")}
         assigned, events = assign_ids(groups, previous)
         rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
+        rows = curation.apply_to_cases(db, rows, assigned, events)
         similar = []
         if vectors is not None and len(rows) > 1:
             members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}

@@ -502,16 +502,31 @@ def group_texts(file):
               help="Open the file read-only but not immutable, for a database a scheduled crawl still writes.")
 @click.option("--setting", "settings", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A Datasette setting over metadata.yml's, e.g. --setting base_url /cases/ (repeatable).")
+@click.option("--edit", is_flag=True,
+              help="For the study team, on 127.0.0.1 only: log in at /-/login as \"editor\" with the password "
+                   "in $CORPUS_EDIT_PASSWORD to correct, merge, split and review cases on their pages.")
 @user_errors
-def serve(db_path, host, port, live, settings):
+def serve(db_path, host, port, live, settings, edit):
     """Serve the corpus with Datasette, read-only: search, facets, case pages, map and charts.
 
     Example: corpus serve --port 8001
-    """
-    from corpus.serve import serve as run
 
-    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings,
-                 ready=lambda url: click.echo(f"serving {db_path} on {url}", err=True)))
+    Example: CORPUS_EDIT_PASSWORD=... corpus serve --edit --db corpus.db
+    """
+    import os
+
+    from corpus.serve import EDIT_PASSWORD_ENV, serve as run
+
+    password = None
+    if edit:
+        if host != "127.0.0.1":
+            raise Fail("--edit serves on 127.0.0.1 only: the forms write to the database")
+        password = os.environ.get(EDIT_PASSWORD_ENV)
+        if not password:
+            raise Fail(f"--edit needs a password in ${EDIT_PASSWORD_ENV}")
+    mode = " (edit mode: log in at /-/login)" if edit else ""
+    sys.exit(run(db_path, host=host, port=port, live=live, settings=settings, edit_password=password,
+                 ready=lambda url: click.echo(f"serving {db_path} on {url}{mode}", err=True)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -737,8 +752,9 @@ def export_command(table, db_path, fmt, output, since, until, regions, articles,
                    "organisation, platform, year, or a cases column. Default: region, article, stage, year.")
 @click.option("--figures", "image_format", type=click.Choice(["png", "svg"]), default="png", show_default=True,
               help="Image format of the figures.")
+@click.option("--reviewed-only", is_flag=True, help="Compare only the cases a person reviewed (corpus review).")
 @user_errors
-def report_command(db_path, out_dir, criteria, image_format):
+def report_command(db_path, out_dir, criteria, image_format, reviewed_only):
     """Write the case-comparison report: static HTML with figures (cases per year and region,
     penalties by article, article x region, a map, organisations and the online services used), tables
     comparing cases by the --by criteria, coverage, and the corpus and model versions.
@@ -750,10 +766,11 @@ def report_command(db_path, out_dir, criteria, image_format):
     db = open_db(db_path, create=False, readonly=True)
     try:
         with Progress("report") as progress:
-            result = build_report(db, out_dir, by=criteria, image_format=image_format, on_step=progress.phase)
+            result = build_report(db, out_dir, by=criteria, image_format=image_format, on_step=progress.phase,
+                                  reviewed_only=reviewed_only)
     except ReportError as exc:
         raise Fail(str(exc)) from None
-    click.echo(f"report on {result.cases} cases from {result.documents} documents, "
+    click.echo(f"report on {result.cases} {'reviewed ' if reviewed_only else ''}cases from {result.documents} documents, "
                f"{len(result.figures)} figures: {result.path}", err=True)
 
 
@@ -761,7 +778,12 @@ def report_command(db_path, out_dir, criteria, image_format):
 # (more commands: keep this marker)
 cli.add_command(export_command)
 cli.add_command(report_command)
+import corpus.curation_cli  # noqa: E402,F401  (adds correct, merge-cases, split-case, review, corrections)
 
 
 if __name__ == "__main__":
-    cli()
+    # Run as `python -m corpus.cli`, this file is __main__: the commands defined beside their
+    # modules are registered on the imported corpus.cli's group.
+    from corpus.cli import cli as command_line
+
+    command_line()

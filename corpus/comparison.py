@@ -581,9 +581,11 @@ def _prepare_dir(out_dir: Path) -> Path:
 
 
 def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (),
-                 image_format: str = "png", on_step: Callable[[str], None] | None = None) -> ReportResult:
+                 image_format: str = "png", on_step: Callable[[str], None] | None = None,
+                 reviewed_only: bool = False) -> ReportResult:
     """Write `out_dir/index.html` and its figures; returns what was written and the counts.
-    `on_step` is told of each step ("figure: Map of cases")."""
+    `on_step` is told of each step ("figure: Map of cases"). With `reviewed_only`, only the
+    cases a person reviewed (corpus review) are compared."""
     on_step = on_step or (lambda step: None)
     if image_format not in IMAGE_FORMATS:
         raise ReportError(f"unknown image format {image_format!r}: choose from {', '.join(IMAGE_FORMATS)}")
@@ -593,10 +595,17 @@ def build_report(db: sqlite_utils.Database, out_dir: Path, by: Iterable[str] = (
     criteria = resolve_criteria(list(by) or [b for b in DEFAULT_BY], cols)
     if not cases:
         raise ReportError("the corpus has no cases yet: run `corpus process` and `corpus group` first")
+    all_cases = len(cases)
+    reviewed = [c for c in cases if c.get("review_status") == "reviewed"]
+    if reviewed_only:
+        if not reviewed:
+            raise ReportError(f"none of the {all_cases} cases is reviewed yet (corpus review CASE_ID --status reviewed)")
+        cases = reviewed
     out_dir = Path(out_dir)
     fig_dir = _prepare_dir(out_dir)
     info = provenance(db)
     cov = coverage(db, cases)
+    cov.update(all_cases=all_cases, reviewed_cases=len(reviewed), reviewed_only=reviewed_only)
     background = list(db.query("SELECT kind, name_en, latitude, longitude FROM places WHERE latitude IS NOT NULL "
                                "AND longitude IS NOT NULL ORDER BY id")) if db["places"].exists() else []
     org_names = display_names("orgs")

@@ -149,6 +149,9 @@ TABLES: dict[str, dict] = {
             "country": str, "latitude": float, "longitude": float,
             **_case_fact_columns(),
             "first_published": str, "last_published": str, "year": int, "updated_at": str,
+            # Curation (corpus/curation.py): the review status, why a case needs review again, the
+            # fields people corrected and the machine's values of those fields.
+            "review_status": str, "review_flag": str, "corrected_fields": str, "machine_values": str,
         },
         pk="id",
     ),
@@ -176,13 +179,33 @@ TABLES: dict[str, dict] = {
         columns={"id": int, "case_id": str, "event": str, "other_case_id": str, "at": str, "detail": str},
         pk="id",
     ),
+    # Curation (corpus/curation.py): people's corrections of a case or a document, kept with the
+    # machine's value, and applied again after every extraction and grouping.
+    "corrections": dict(
+        columns={"id": int, "target": str, "target_id": str, "field": str, "machine_value": str, "value": str,
+                 "note": str, "by": str, "at": str,
+                 # A document's: what reprocessing found when it differs from machine_value, until reviewed.
+                 "flag": str},
+        pk="id",
+    ),
+    # People's merges and splits of cases, replayed over every grouping as document constraints.
+    "case_edits": dict(
+        columns={"id": int, "action": str, "case_id": str, "other_case_id": str, "documents": str,
+                 "note": str, "by": str, "at": str},
+        pk="id",
+    ),
+    # The review status of a case, and the reports it had when a person last decided on it.
+    "case_reviews": dict(
+        columns={"case_id": str, "status": str, "note": str, "by": str, "at": str, "documents": str},
+        pk="case_id",
+    ),
 }
 
 # Columns that hold a JSON array, and the type of its items (text, integer, real, json): the
 # export writes them as lists whatever rows there are.
 LIST_COLUMNS: dict[str, dict[str, str]] = {
     "documents": {f.column: f.column_item or f.item for f in stored_facts() if f.many},
-    "cases": {"languages": "text", "outlets": "text",
+    "cases": {"languages": "text", "outlets": "text", "corrected_fields": "text",
               **{c.name: c.item for _, c in case_columns() if c.many}},
     "mentions": {},
 }
@@ -223,6 +246,7 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("mentions", ["document_id"], False),
     ("mentions", ["kind", "value"], False),
     ("case_documents", ["case_id"], False),
+    ("corrections", ["target_id"], False),
     ("raw_pages", ["url"], False),
     ("minhash_bands", ["document_id"], False),
 ]

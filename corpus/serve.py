@@ -28,6 +28,12 @@ from corpus.schema import fact_column_descriptions
 from corpus.database import StoreError, open_db
 
 DATABASE = "corpus"
+# The plugin setting that switches the edit mode on (plugins/corpus_edit.py), and the account
+# that logs in with the edit password (datasette-auth-passwords).
+EDIT_PLUGIN = "corpus-edit"
+EDIT_ACCOUNT = "editor"
+# `corpus serve --edit` reads the password from this environment variable (never the command line).
+EDIT_PASSWORD_ENV = "CORPUS_EDIT_PASSWORD"
 
 
 class ServeError(StoreError):
@@ -83,13 +89,26 @@ def coerce_setting(name: str, value: Any) -> Any:
     return value
 
 
-def build(db_path: str | Path, *, live: bool = False, settings: Iterable[tuple[str, Any]] = ()):
+def build(db_path: str | Path, *, live: bool = False, settings: Iterable[tuple[str, Any]] = (),
+          edit_password: str | None = None):
     """The configured Datasette (not started): the corpus as database "corpus", metadata.yml,
-    plugins/ and templates/. `settings` override metadata.yml's."""
+    plugins/ and templates/. `settings` override metadata.yml's. With `edit_password`, the edit
+    mode: whoever logs in at /-/login as "editor" with it gets forms on the case pages, and the
+    file is opened live so every page shows what the forms wrote."""
     from datasette.app import Datasette
     from datasette.database import Database
 
     metadata, defaults = load_metadata()
+    if edit_password is not None:
+        from datasette_auth_passwords.utils import hash_password
+
+        if not edit_password:
+            raise ServeError(f"the edit mode needs a password: set {EDIT_PASSWORD_ENV}")
+        live = True
+        metadata.setdefault("plugins", {}).update({
+            "datasette-auth-passwords": {f"{EDIT_ACCOUNT}_password_hash": hash_password(edit_password)},
+            EDIT_PLUGIN: {"db_path": str(Path(db_path).resolve())},
+        })
     merged = {name: coerce_setting(name, value) for name, value in [*defaults.items(), *settings]}
     ds = Datasette(
         metadata=metadata, settings=merged,
@@ -117,13 +136,14 @@ def serve(
     live: bool = False,
     settings: Iterable[tuple[str, Any]] = (),
     ready: Callable[[str], None] | None = None,
+    edit_password: str | None = None,
 ) -> int:
     """Run Datasette in the foreground until interrupted; returns an exit code. `ready` is
     called with the URL once the database has been checked, before serving starts."""
     import uvicorn
     from datasette.cli import run_sync
 
-    ds = build(prepare(db_path), live=live, settings=settings)
+    ds = build(prepare(db_path), live=live, settings=settings, edit_password=edit_password)
     run_sync(ds.invoke_startup)
     if ready:
         ready(f"http://{host}:{port}/")

@@ -227,6 +227,7 @@ _FACTS: tuple[Fact, ...] = (
          "Online platforms named (nlp/data/platforms.jsonl)",
          "nlp case_facts component (phrase lists in nlp/data/platforms.jsonl)",
          many=True, item="text", column="platforms", mention="platform",
+         names_from=("platforms.jsonl", "name", "name"),
          case_columns=(CaseColumn("platforms", "Online platforms named, over all reports", "union", many=True, searchable=True),)),
     Fact("persons", "People",
          "People convicted or accused, with the age and gender stated, as objects {age, gender}",

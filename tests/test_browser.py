@@ -209,3 +209,72 @@ def test_the_real_server_refuses_writes(server):
         query(server, "delete from cases")
     assert refused.value.code == 400
     assert query(server, "select count(*) as n from cases")[0]["n"] > 0
+
+
+EDIT_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def edit_server(demo_db, tmp_path_factory):
+    """`corpus serve --edit` in a subprocess, with the password in its environment."""
+    import os
+
+    db = tmp_path_factory.mktemp("browser-edit") / "corpus.db"
+    with sqlite3.connect(demo_db) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    port = free_port()
+    log = (db.parent / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "serve", "--edit", "--db", str(db), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CORPUS_EDIT_PASSWORD": EDIT_PASSWORD})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/-/versions.json", timeout=60)
+        yield base, db
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_the_public_case_page_has_no_edit_forms(tab, server):
+    page = tab.goto(f"/corpus/cases/{mall_case(server)}")
+    assert page.locator("article.case-sheet form").count() == 0
+    assert page.locator(".case-review").inner_text().startswith("Review: unreviewed")
+
+
+def test_an_editor_logs_in_and_corrects_a_case(browser, edit_server):
+    base, db = edit_server
+    tab = Page(browser, base)
+    try:
+        case_id = mall_case(base)
+        page = tab.goto(f"/corpus/cases/{case_id}")
+        assert page.locator("form.edit-correct").count() == 0  # not logged in
+        page = tab.goto("/-/login")
+        page.fill("input[name=username]", "editor")
+        page.fill("input[name=password]", "guess")
+        page.locator("input[type=submit]").click()
+        assert "Invalid username or password" in page.content()
+        page.fill("input[name=username]", "editor")
+        page.fill("input[name=password]", EDIT_PASSWORD)
+        page.locator("input[type=submit]").click()
+        page.wait_for_url(base + "/")
+        page = tab.goto(f"/corpus/cases/{case_id}")
+        page.select_option("form.edit-correct select[name=field]", "region")
+        page.fill("form.edit-correct input[name=value]", "Ulytau region")
+        page.fill("form.edit-correct input[name=note]", "the court sits in Zhezkazgan")
+        page.locator("form.edit-correct button").click()
+        page.wait_for_load_state()
+        assert "region corrected" in page.content()
+        assert "Ulytau region" in page.locator("dl.case-facts").first.inner_text() or \
+            "Ulytau region" in page.locator(".case-all-columns").inner_text()
+        page.select_option("form.edit-review select[name=status]", "reviewed")
+        page.locator("form.edit-review button").click()
+        page.wait_for_load_state()
+        assert page.locator(".case-review").inner_text().startswith("Review: reviewed")
+        tab.shot("case-edited", full_page=True)
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT region, review_status FROM cases WHERE id = ?", [case_id]).fetchone() == (
+                "Ulytau region", "reviewed")
+        assert tab.dialogs == []
+    finally:
+        tab.context.close()

@@ -82,6 +82,9 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     for column in LIST_COLUMNS:
         case[column] = _list(case.get(column))
     case["penalty"] = penalty_text(case)
+    # Values people corrected (corpus/curation.py) are the row's; the machine's are kept beside them.
+    machine = json.loads(case.get("machine_values") or "{}")
+    case["machine_values"] = [{"field": k, "value": v} for k, v in sorted(machine.items())]
     case["language_names"] = [LANGUAGES[lang] for lang in LANGUAGES if lang in case["languages"]] + [
         lang for lang in case["languages"] if lang not in LANGUAGES]
     articles = [dict(r) for r in (await db.execute(
