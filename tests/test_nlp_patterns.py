@@ -38,3 +38,14 @@ def test_number_words_are_read_as_before():
         new = re.compile(rf"(?<!\w)(?:{cardinal_pattern(lang)})(?!\w)", re.I)
         text = " ".join(words + [w.upper() for w in words] + ["12", "3,5", "двадцать", "двадцать пять", "twenty-five"])
         assert [m.span() for m in new.finditer(text)] == [m.span() for m in old.finditer(text)]
+
+
+def test_court_adjectives_are_read_as_before():
+    from nlp.places import COURT_LEVEL_RU, _adjective_regex, adjective_stems
+
+    stems = sorted({s.split("#")[0] for s in adjective_stems()}, key=len, reverse=True)
+    old = re.compile(r"\b(?P<stem>" + flat(stems) + r")" + COURT_LEVEL_RU.pattern, re.I)
+    text = " ".join(f"{s}ий городской суд, {s.upper()}ОГО ОБЛАСТНОГО СУДА, {s.lower()}ом районном суде" for s in stems)
+    found = [(m.span(), m.group("stem"), m.group("level")) for m in _adjective_regex().finditer(text)]
+    assert found == [(m.span(), m.group("stem"), m.group("level")) for m in old.finditer(text)]
+    assert len(found) == 3 * len(stems)
