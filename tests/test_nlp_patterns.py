@@ -49,3 +49,42 @@ def test_court_adjectives_are_read_as_before():
     found = [(m.span(), m.group("stem"), m.group("level")) for m in _adjective_regex().finditer(text)]
     assert found == [(m.span(), m.group("stem"), m.group("level")) for m in old.finditer(text)]
     assert len(found) == 3 * len(stems)
+
+
+def _cue_patterns() -> list[re.Pattern]:
+    from nlp.doc_types import _cues
+
+    return [p for cues in _cues().values() for p in cues.values()]
+
+
+CUE_WORDS = st.sampled_from(["суд", "Суд", "ПРИГОВОРИЛ", "приговорил", "задержан", "во избежание", "по\tфакту",
+                             "статья 5. ", "  статья 12. ", "за 2023 год", "sentenced", "the court", "арестовал",
+                             "ſentenced", "ᲀернул", "İ", "Σ", "12", "%", ".", "\n", " ", "предупреждает"])
+CUE_TEXTS = st.lists(st.one_of(CUE_WORDS, st.text(max_size=8)), max_size=12).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=CUE_TEXTS, data=st.data())
+def test_beginnings_never_rule_out_a_match(text, data):
+    from nlp.prefilter import Beginnings, lowered
+
+    low = lowered(text)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    for pattern in _cue_patterns():
+        if pattern.search(text[start:end]):
+            assert Beginnings(pattern).may_match(low, start, end), (pattern.pattern[:80], text[start:end])
+
+
+def test_beginnings_rule_out_sentences_and_step_aside_for_folded_letters():
+    from nlp.prefilter import Beginnings, lowered
+
+    cue = Beginnings(re.compile(r"\bвернул\w*\s+из|предупрежда\w*|^\s*статья\s+\d", re.I))
+    text = "Суд вынес приговор. ВЕРНУЛСЯ   из Сирии."
+    assert not cue.may_match(lowered(text), 0, 19)
+    assert cue.may_match(lowered(text), 20, len(text))
+    # "ᲀ" is a form of "в" to re.I though not to lower(): no lower-case copy, so no filter.
+    assert re.search(r"вернул", "ᲀернул", re.I) and lowered("ᲀернул") is None
+    assert cue.may_match(lowered("ᲀернулся из Сирии"), 0, 17)
+    # An alternative whose beginning cannot be read ("\w+") leaves the pattern unfiltered.
+    assert Beginnings(re.compile(r"суд|\w+ский", re.I)).finder is None
