@@ -88,3 +88,12 @@ def test_beginnings_rule_out_sentences_and_step_aside_for_folded_letters():
     assert cue.may_match(lowered("ᲀернулся из Сирии"), 0, 17)
     # An alternative whose beginning cannot be read ("\w+") leaves the pattern unfiltered.
     assert Beginnings(re.compile(r"суд|\w+ский", re.I)).finder is None
+
+
+def test_month_words_are_read_as_before():
+    from nlp.dates import MONTHS_RU, RU_MONTH_ANY
+
+    old = re.compile(rf"\b(?:{'|'.join(MONTHS_RU)})\b", re.I)
+    new = re.compile(rf"\b(?:{RU_MONTH_ANY})\b", re.I)
+    text = " ".join(f"{w} {w.upper()} {w}а {w[:-1]}" for w in MONTHS_RU)
+    assert [m.span() for m in new.finditer(text)] == [m.span() for m in old.finditer(text)]
