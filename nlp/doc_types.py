@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Iterable
 
 from nlp.frames import find_frames, main_text
+from nlp.prefilter import Beginnings, lowered
 from nlp.spans import in_clutter_line, sentences
 from nlp.vocabulary import LANGUAGES
 
@@ -58,17 +59,28 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _beginnings() -> dict[str, dict[str, Beginnings]]:
+    return {lang: {kind: Beginnings(pattern) for kind, pattern in cues.items()} for lang, cues in _cues().items()}
+
+
 def features(text: str, lang: str, names: Iterable[str] = (), main: str | None = None,
              topic: bool = False) -> Counter:
     """Counts of the cues: sentences telling a proceeding (`proc`, `proc_lead` in the lead),
     sentences of statistics, warnings, explanation, background; and whether the main text has a
     person, a stage of a proceeding, a court, and the topic at all."""
-    cues = _cues()["en" if lang == "en" else "ru"]
+    key = "en" if lang == "en" else "ru"
+    cues = _cues()[key]
     names = [n for n in names if len(n) > 3]
     main = main if main is not None else main_text(text, find_frames(text, lang))
+    # Sentences where no cue of a kind can begin are not searched for it.
+    beginnings, low = _beginnings()[key], lowered(main)
 
     def has_person(s: str) -> bool:
         return bool(cues["person"].search(s) or cues["surname"].search(s) or any(n in s for n in names))
+
+    def found(kind: str, s: str, start: int) -> bool:
+        return beginnings[kind].may_match(low, start, start + len(s)) and bool(cues[kind].search(s))
 
     out: Counter = Counter()
     read = 0  # characters of the report read so far, page furniture left out
@@ -78,22 +90,22 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
             continue
         lead, read = read < LEAD_CHARS, read + len(s)
         person = has_person(s)
-        stats = len(cues["statistics"].findall(s))
+        stats = len(cues["statistics"].findall(s)) if beginnings["statistics"].may_match(low, start, end) else 0
         # A count of people detained or convicted is statistics, not one proceeding.
-        if stats < 2 and (person and cues["action"].search(s) or cues["case_opened"].search(s)):
+        if stats < 2 and (person and found("action", s, start) or found("case_opened", s, start)):
             out["proc"] += 1
             out["proc_lead"] += lead
         out["statistics"] += stats >= 2 or bool(stats and not person)
-        out["example"] += bool(cues["example"].search(s))
+        out["example"] += found("example", s, start)
         for kind in ("warning", "explainer", "background"):
-            out[kind] += bool(cues[kind].search(s))
+            out[kind] += found(kind, s, start)
     # nlp.frames takes statistics sentences out of the main text: a round-up that cites an example
     # case is told by the whole text's.
     if out["example"]:
         out["statistics_all"] = sum(_stats_sentence(cues, text[a:b], has_person) for a, b, _ in sentences(text)
                                     if not _furniture(text, a, text[a:b]))
     out["person"] = has_person(main)
-    out["action"] = bool(cues["action"].search(main))
+    out["action"] = found("action", main, 0)
     out["court"] = bool(COURT.search(main))
     out["topic"] = topic or bool(cues["topic"].search(text))
     return out
@@ -106,8 +118,7 @@ def _stats_sentence(cues: dict, s: str, has_person) -> bool:
 
 def _furniture(text: str, start: int, s: str) -> bool:
     """Menus, currency tickers, counters: a line of page furniture, or more digits and signs than letters."""
-    chars = [c for c in s if not c.isspace()]
-    return in_clutter_line(text, start) or sum(c.isalpha() for c in chars) * 2 < len(chars)
+    return in_clutter_line(text, start) or sum(map(str.isalpha, s)) * 2 < len(s) - sum(map(str.isspace, s))
 
 
 def decide(f: Counter) -> str:

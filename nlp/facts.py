@@ -196,7 +196,7 @@ _FACTS: tuple[Fact, ...] = (
          scored_keys=("kind", "min_years", "max_years")),
     Fact("event_dates", "Event dates",
          "Dated events of the case (offence, detention, trial, verdict), ISO with year, month or day precision",
-         "nlp case_dates component (Natasha DatesExtractor for Russian, patterns for English; relative dates "
+         "nlp case_dates component (patterns for Russian and English calendar dates; relative dates "
          "resolved against publication)",
          framed=True, many=True, item="json", public_keys=("iso", "precision", "role", "text"),
          column="event_dates", column_item="text", stored=lambda v: _unique(d["iso"] for d in v or []),

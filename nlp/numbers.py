@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from nlp.spans import literal_alternation
+
 
 @lru_cache(maxsize=1)
 def _words() -> dict[str, dict[str, int]]:
@@ -18,13 +20,13 @@ def cardinal_pattern(lang: str) -> str:
     """A regex alternation matching a number in digits or words (longest first)."""
     table = _words()[f"{lang}_cardinal"]
     words = sorted(table, key=len, reverse=True)
-    return r"(?:\d+(?:[.,]\d+)?|" + "|".join(re.escape(w) for w in words) + ")"
+    return r"(?:\d+(?:[.,]\d+)?|" + literal_alternation(words) + ")"
 
 
 @lru_cache(maxsize=4)
 def ordinal_pattern(lang: str) -> str:
     words = sorted(_words()[f"{lang}_ordinal"], key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+    return "(?:" + literal_alternation(words) + ")"
 
 
 def to_number(token: str, lang: str) -> float | None:

@@ -32,7 +32,7 @@ from spacy.tokens import Doc
 from nlp.dates import DATELINE
 from nlp.frames import frame_of
 from nlp.gazetteer import places
-from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
+from nlp.spans import ensure_extension, in_clutter_line, literal_alternation, sentence_bounds, text_of
 
 CASE_ROLES = ("court", "residence", "offence")
 ORIGIN_BEFORE = re.compile(
@@ -181,14 +181,20 @@ def _court_place(place_id: str, level: str) -> str:
 
 @lru_cache(maxsize=1)
 def _adjective_regex() -> re.Pattern:
-    stems = sorted({stem.split("#")[0] for stem in adjective_stems()}, key=len, reverse=True)
-    return re.compile(r"\b(?P<stem>" + "|".join(map(re.escape, stems)) + r")" + COURT_LEVEL_RU.pattern, re.I)
+    # Case does not matter (re.I): one lower-case form of each stem, as a tree of shared beginnings.
+    stems = sorted({stem.split("#")[0].lower() for stem in adjective_stems()}, key=len, reverse=True)
+    return re.compile(r"\b(?P<stem>" + literal_alternation(stems) + r")" + COURT_LEVEL_RU.pattern, re.I)
+
+
+@lru_cache(maxsize=1)
+def _lowered_stems() -> dict[str, str]:
+    return {k.split("#")[0].lower(): k.split("#")[0] for k in adjective_stems()}
 
 
 def _adjective_mentions(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, place id, matched text) for "Кызылординский городской суд" and the like."""
     stems = adjective_stems()
-    lowered = {k.split("#")[0].lower(): k.split("#")[0] for k in stems}
+    lowered = _lowered_stems()
     found = []
     for m in _adjective_regex().finditer(text):
         stem = m.group("stem")

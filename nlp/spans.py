@@ -10,6 +10,31 @@ import re
 SENTENCE_END = re.compile(r"(?<!\bст)(?<!\bч)(?<!\bп)(?<!\bг)(?<!\bArt)(?<!\bNo)[.!?](?:\s|$)|\n")
 
 
+def literal_alternation(words: list[str]) -> str:
+    """A regex that matches what `"|".join(map(re.escape, words))` matches, with the same preference
+    when `words` run longest first (and are in one case), written as a tree of shared beginnings ("два(?:дцать|)" for
+    "двадцать", "два"): Python's `re` tries every alternative of a flat list at every place, and
+    with re.I it cannot skip one by its first letter, so 140 number words cost 140 tries."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def tree(node: dict) -> str:
+        # Branches that begin with different letters never match at one place, so only a word's
+        # end needs its place: last, after the longer words that go on from it.
+        branches = [re.escape(ch) + tree(child) for ch, child in node.items() if ch]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return tree(root) if words else "(?!)"
+
+
 def sentences(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, paragraph ends here) for each sentence of the text, in order."""
     out, start = [], 0
