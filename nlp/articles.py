@@ -188,6 +188,9 @@ def _code_by_title(number: str, title: str, current: str) -> str:
 
 def find_articles(text: str, lang: str) -> list[dict]:
     pattern = _patterns()["en" if lang == "en" else "ru"]
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return []  # most texts: the code cues below need not be read
     explicit: list[tuple[int, str]] = [
         (m.start(), code) for code, cue in CODE_CUES for m in cue.finditer(text)
     ]
@@ -195,7 +198,7 @@ def find_articles(text: str, lang: str) -> list[dict]:
     fallback = _country_code(text)
     law_text = bool(LAW_TEXT.search(text))
     found: list[dict] = []
-    for m in pattern.finditer(text):
+    for m in matches:
         art_group = m.group("art") or m.groupdict().get("art_bare")
         tail = text[m.end(): m.end() + 400]
         title = LEADING_TITLE.match(tail)

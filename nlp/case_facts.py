@@ -19,11 +19,14 @@ from spacy.tokens import Doc
 from nlp.doc_types import document_type
 from nlp.names import name_key
 from nlp.numbers import cardinal_pattern, to_number
-from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
+from nlp.prefilter import Beginnings, lowered
+from nlp.spans import ensure_extension, in_clutter_line, literal_alternation, sentence_bounds, text_of
 from nlp.vocabulary import STAGES
 
 # Furthest first: the first stage whose cues match is the one reported.
 STAGES_FURTHEST_FIRST = tuple(reversed(STAGES))
+# The lead: a stage told there is the report's, before stages told further down.
+LEAD_CHARS = 300
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -49,15 +52,18 @@ def _cues() -> dict:
 
 
 @lru_cache(maxsize=1)
-def _platform_patterns() -> list[tuple[str, re.Pattern]]:
-    """One regex per platform; patterns match as whole words, so "Telegram" is found inside
-    "Telegram-канале" but "VK" (case-sensitive) not inside other words."""
-    out = []
-    for p in platforms():
-        loose = [p["name"], *p.get("patterns", [])]
-        alts = [rf"(?i:{re.escape(x)})" for x in loose] + [re.escape(x) for x in p.get("patterns_case_sensitive", [])]
-        out.append((p["name"], re.compile(rf"(?<![\w.])(?:{'|'.join(alts)})(?![\w])")))
-    return out
+@lru_cache(maxsize=1)
+def _platform_pattern() -> tuple[re.Pattern, list[str]]:
+    """All platforms in one regex, a group per platform (`p0`, `p1`...), read in one pass; each
+    platform's words as a tree of shared beginnings. Words match whole, so "Telegram" is found
+    inside "Telegram-канале" but "VK" (case-sensitive) not inside other words."""
+    groups, names = [], []
+    for i, p in enumerate(platforms()):
+        loose = sorted({w.lower() for w in [p["name"], *p.get("patterns", [])]}, key=len, reverse=True)
+        alts = [f"(?i:{literal_alternation(loose)})"] + [re.escape(x) for x in p.get("patterns_case_sensitive", [])]
+        groups.append(f"(?P<p{i}>{'|'.join(alts)})")
+        names.append(p["name"])
+    return re.compile(rf"(?<![\w.])(?:{'|'.join(groups)})(?![\w])"), names
 
 
 def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
@@ -212,6 +218,11 @@ EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+be
 
 
 @lru_cache(maxsize=2)
+def _topic_pattern(lang: str) -> re.Pattern:
+    return re.compile("|".join(_cues()["topic"][lang]), re.I)
+
+
+@lru_cache(maxsize=2)
 def _stage_pattern(lang: str) -> re.Pattern:
     return re.compile("|".join(p for stage in STAGES for p in _cues()[lang][stage]), re.I)
 
@@ -335,20 +346,28 @@ def _persons(text: str, lang: str) -> list[dict]:
     return out
 
 
+@lru_cache(maxsize=2)
+def _stage_cues(lang: str) -> dict[str, tuple[re.Pattern, Beginnings]]:
+    """Each stage's cues as one pattern, compiled once, with the beginnings a match needs."""
+    patterns = {stage: re.compile("|".join(_cues()[lang][stage]), re.I) for stage in STAGES}
+    return {stage: (pattern, Beginnings(pattern)) for stage, pattern in patterns.items()}
+
+
 def _stage(text: str, lang: str, imposed: bool) -> str | None:
     """The furthest stage the report describes: appeal > verdict > trial > detention.
     The lead decides when it names a stage; a penalty imposed means at least a verdict."""
-    cues = _cues()[lang]
+    cues, low = _stage_cues(lang), lowered(text)
+
+    def said(stage: str, end: int) -> bool:
+        pattern, beginnings = cues[stage]
+        return beginnings.may_match(low, 0, end) and bool(pattern.search(text, 0, end))
+
     # An appeal is told after the verdict it reviews, rarely in the lead: its cues are read everywhere.
-    if re.search("|".join(cues["appeal"]), text, re.I):
+    if said("appeal", len(text)):
         return "appeal"
-    head = text[:300]
-    for scope in (head, text):
-        hits = {stage for stage in STAGES_FURTHEST_FIRST if re.search("|".join(cues[stage]), scope, re.I)}
-        if imposed:
-            hits.add("verdict")
+    for end in (min(len(text), LEAD_CHARS), len(text)):
         for stage in STAGES_FURTHEST_FIRST:
-            if stage in hits:
+            if stage == "verdict" and imposed or said(stage, end):
                 return stage
     return None
 
@@ -357,7 +376,7 @@ def find_facts(doc: Doc, matchers) -> dict:
     lang = "en" if doc.lang_ == "en" else "ru"
     text = text_of(doc)
     lower, exact = matchers
-    orgs, platform_names = [], []
+    orgs = []
     for matcher in (lower, exact):
         for mid, s, e in matcher(doc):
             if in_clutter_line(text, doc[s].idx):
@@ -365,16 +384,19 @@ def find_facts(doc: Doc, matchers) -> dict:
             org_id = doc.vocab.strings[mid].split(":", 1)[1]
             if org_id not in orgs:
                 orgs.append(org_id)
-    for name, pattern in _platform_patterns():
-        for m in pattern.finditer(text):
-            a, b = sentence_bounds(text, m.start())
-            if _clutter(text[a:b]) or in_clutter_line(text, m.start()):
-                continue
-            platform_names.append(name)
-            break
-    # Case terms, or an extremism/terrorism article of the code (found by case_articles).
-    topic = re.search("|".join(_cues()["topic"][lang]), text, re.I) or any(
-        a.get("category") in ("extremism", "terrorism") for a in doc._.articles or [])
+    pattern, names = _platform_pattern()
+    found = set()
+    for m in pattern.finditer(text):
+        name = names[int(m.lastgroup[1:])]
+        if name in found:
+            continue
+        a, b = sentence_bounds(text, m.start())
+        if not (_clutter(text[a:b]) or in_clutter_line(text, m.start())):
+            found.add(name)
+    platform_names = [name for name in names if name in found]
+    # An extremism/terrorism article of the code (found by case_articles), organisations, or case terms.
+    topic = bool(orgs) or any(a.get("category") in ("extremism", "terrorism") for a in doc._.articles or []) or bool(
+        _topic_pattern(lang).search(text))
     # Counts, people and the stage are the main case's: other cases' sentences are blanked out.
     main = doc._.main_text or text
     # A penalty of another case (its sentence blanked out of the main text) is no verdict of this one.
