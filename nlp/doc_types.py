@@ -89,13 +89,13 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
         if not s.strip() or _furniture(main, start, s):
             continue
         lead, read = read < LEAD_CHARS, read + len(s)
-        person = has_person(s)
         stats = len(cues["statistics"].findall(s)) if beginnings["statistics"].may_match(low, start, end) else 0
-        # A count of people detained or convicted is statistics, not one proceeding.
-        if stats < 2 and (person and found("action", s, start) or found("case_opened", s, start)):
+        # A count of people detained or convicted is statistics, not one proceeding. (Whether the
+        # sentence names a person is asked last: it is the dearest question.)
+        if stats < 2 and (found("action", s, start) and has_person(s) or found("case_opened", s, start)):
             out["proc"] += 1
             out["proc_lead"] += lead
-        out["statistics"] += stats >= 2 or bool(stats and not person)
+        out["statistics"] += stats >= 2 or bool(stats and not has_person(s))
         out["example"] += found("example", s, start)
         for kind in ("warning", "explainer", "background"):
             out[kind] += found(kind, s, start)
