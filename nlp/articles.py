@@ -85,17 +85,17 @@ def _cue(*alternatives: str) -> re.Pattern:
 
 # Codes named after an article, or anywhere in a text. Order matters: specific before generic.
 CODE_CUES: list[tuple[str, re.Pattern]] = [
-    ("KZ-CC", _cue(r"УК\s*РК", r"УК\s+(?:Республики\s+)?Казахстан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:Республики\s+)?Казахстан",
+    ("KZ-CC", _cue(r"УК\s*РК", r"УК\s+(?:Республики\s+)?Казахстан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:(?:Республики\s+)?Казахстан|РК\b)",
                    r"(?:Criminal|Penal)\s+Code\s+of\s+(?:the\s+Republic\s+of\s+)?Kazakhstan",
                    r"Kazakh(?:stan's|stani)?\s+(?:Criminal|Penal)\s+Code")),
     ("RU-CC", _cue(r"УК\s*РФ", r"УК\s+(?:России|Российской\s+Федерации)", r"Уголовн\w*\s+кодекс\w*\s+(?:Российской\s+Федерации|РФ|России)",
                    r"(?:Criminal|Penal)\s+Code\s+of\s+(?:the\s+)?Russia(?:n\s+Federation)?", r"Russia(?:'s|n)\s+(?:Criminal|Penal)\s+Code")),
     ("KG-CC", _cue(r"УК\s*КР", r"УК\s+(?:Кыргызстана|Киргизии|Кыргызской\s+Республики)",
-                   r"Уголовн\w*\s+кодекс\w*\s+(?:Кыргызской\s+Республики|Кыргызстана|Киргизии)",
+                   r"Уголовн\w*\s+кодекс\w*\s+(?:Кыргызской\s+Республики|Кыргызстана|Киргизии|КР\b)",
                    r"(?:Criminal|Penal)\s+Code\s+of\s+(?:the\s+)?Kyrgyz(?:stan|\s+Republic)", r"Kyrgyz(?:stan's)?\s+(?:Criminal|Penal)\s+Code")),
-    ("UZ-CC", _cue(r"УК\s*РУз", r"УК\s+(?:Республики\s+)?Узбекистан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:Республики\s+)?Узбекистан",
+    ("UZ-CC", _cue(r"УК\s*РУз", r"УК\s+(?:Республики\s+)?Узбекистан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:(?:Республики\s+)?Узбекистан|РУз\b)",
                    r"(?:Criminal|Penal)\s+Code\s+of\s+(?:the\s+Republic\s+of\s+)?Uzbekistan", r"Uzbek(?:istan's)?\s+(?:Criminal|Penal)\s+Code")),
-    ("TJ-CC", _cue(r"УК\s*РТ", r"УК\s+(?:Республики\s+)?Таджикистан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:Республики\s+)?Таджикистан",
+    ("TJ-CC", _cue(r"УК\s*РТ", r"УК\s+(?:Республики\s+)?Таджикистан\w*", r"Уголовн\w*\s+кодекс\w*\s+(?:(?:Республики\s+)?Таджикистан|РТ\b)",
                    r"(?:Criminal|Penal)\s+Code\s+of\s+(?:the\s+Republic\s+of\s+)?Tajikistan", r"Tajik(?:istan[’']?s)?\s+(?:Criminal|Penal|Pena)\s+Code")),
 ]
 CRIMINAL_CUE = re.compile(r"\bУК\b|Уголовн\w*\s+кодекс|criminal\s+code|penal\s+code", re.I)
@@ -110,9 +110,10 @@ OTHER_ACT = re.compile(
 LAW_TEXT = re.compile(r"настоящ\w+\s+Закон|\bthis\s+Law\b")
 HEADING = re.compile(r"(?:^|\n)[ \t]*$")
 COUNTRY_CUES = {
-    "KZ-CC": re.compile(r"Казахстан|\bРК\b|Kazakh|Астан|Алмат|Шымкент|Astana|Almaty|Shymkent|КНБ|\bKNB\b", re.I),
+    # КНБ is Kazakhstan's security committee; ГКНБ Kyrgyzstan's.
+    "KZ-CC": re.compile(r"Казахстан|\bРК\b|Kazakh|Астан|Алмат|Шымкент|Astana|Almaty|Shymkent|(?<!Г)КНБ|(?<!G)\bKNB\b", re.I),
     "RU-CC": re.compile(r"Росси|\bРФ\b|Russia|Москв|Moscow", re.I),
-    "KG-CC": re.compile(r"Кыргыз|Киргиз|Kyrgyz|Бишкек|Bishkek|\bОш\b|\bOsh\b", re.I),
+    "KG-CC": re.compile(r"Кыргыз|Киргиз|Kyrgyz|Бишкек|Bishkek|\bОш\b|\bOsh\b|ГКНБ|\bGKNB\b|\bКР\b", re.I),
     "UZ-CC": re.compile(r"Узбек|Uzbek|Ташкент|Tashkent", re.I),
     "TJ-CC": re.compile(r"Таджик|Tajik|Душанбе|Dushanbe", re.I),
 }
