@@ -8,7 +8,8 @@ pages) so that a test stops a crawl at a known point instead of racing it.
 
 - `let_through`: that many matching requests are answered before the gate starts holding.
 - `open_above`: the gate opens by itself once more than that many requests are held at
-  once. With a site's per-domain concurrency limit here, it opens only when more than one
+  once. With the crawler's CONCURRENT_REQUESTS here (and a DOWNLOAD_TIMEOUT longer than
+  HOLD_LIMIT, so that every held request is a live one), it opens only when more than one
   crawler process is fetching: a barrier that both processes of a distributed crawl reach.
 - `turn_away()`: the held requests are answered, later ones get 503 (the site going away
   while a crawl is told to stop: what the crawl stored is then bounded by what was let through
