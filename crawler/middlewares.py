@@ -2,9 +2,12 @@
 
 - `SafetyMiddleware` (before robots.txt and Scrapy's offsite filter, so that not even a
   robots.txt is fetched from a forbidden host): a request may only go to its source's
-  allowed domains, and never to a private, loopback, link-local or reserved address,
+  allowed domains, and never to a private, loopback, link-local or reserved IP address,
   except the addresses listed in `CORPUS_ALLOWED_PRIVATE` (the sample site, in `--sample`
-  mode). Host names are resolved (in a thread, cached) to catch a name that points inside.
+  mode). A host name is checked where it is resolved, by the crawl's resolver
+  (crawler/resolver.py), so that the address checked is the address connected to.
+- `RefusedAddressMiddleware` (sees download errors before the retry middleware): a download
+  that failed because the resolver refused the host's addresses is a refusal, not retried.
 - `RedirectGuardMiddleware` (sees responses before Scrapy's redirect middleware): refuses a
   redirect to another domain or to a private address, and stops a redirect loop at its
   first repetition, where Scrapy would otherwise drop the looping request silently as a
@@ -18,18 +21,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
-import socket
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from crawler.resolver import is_public, refusal
 from crawler.sources import host_allowed
 from crawler.urls import canonicalize
 
@@ -49,14 +51,6 @@ class AlreadyStored(IgnoreRequest):
     """A resumed request for a page the store already has: skipped quietly."""
 
 
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-                or ip.is_multicast or ip.is_unspecified)
-
-
 def _allowed_domains(request, spider) -> list[str]:
     source = request.meta.get("source")
     if source is not None:
@@ -68,13 +62,12 @@ class SafetyMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.allowed_private = {n.lower() for n in crawler.settings.getlist("CORPUS_ALLOWED_PRIVATE")}
-        self.public: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    async def process_request(self, request):
+    def process_request(self, request):
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("http", "https") or not host:
@@ -85,23 +78,25 @@ class SafetyMiddleware:
         domains = _allowed_domains(request, self.crawler.spider)
         if not host_allowed(host, domains):
             raise Refused(f"off-registry domain {host} (allowed: {', '.join(domains)})")
-        if not await self._public(host):
-            raise Refused(f"{host} is a private, loopback or reserved address")
+        try:
+            if not is_public(host):
+                raise Refused(f"{host} is a private, loopback or reserved address")
+        except ValueError:
+            pass  # a host name: the resolver checks its addresses when connecting
         return None
 
-    async def _public(self, host: str) -> bool:
-        if host not in self.public:
-            try:
-                self.public[host] = is_public(host)
-            except ValueError:  # a name, not an address: resolve it, off the reactor thread
-                from twisted.internet import threads
 
-                try:
-                    infos = await maybe_deferred_to_future(threads.deferToThread(socket.getaddrinfo, host, None))
-                except OSError:
-                    return True  # unresolvable: the download fails and is reported as an error
-                self.public[host] = all(is_public(info[4][0]) for info in infos)
-        return self.public[host]
+class RefusedAddressMiddleware:
+    """A download that failed because the crawl's resolver refused the host's answer (a
+    private address) becomes `Refused`, with the address, before the retry middleware
+    would retry it as a DNS failure."""
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, CannotResolveHostError):
+            reason = refusal(urlsplit(request.url).hostname or "")
+            if reason:
+                raise Refused(reason) from None
+        return None
 
 
 class RedirectGuardMiddleware:
@@ -134,7 +129,7 @@ class RedirectGuardMiddleware:
             if not is_public(host):
                 raise Refused(f"redirect to a private address refused: {request.url} -> {target}")
         except ValueError:
-            pass  # a host name: SafetyMiddleware resolves it before the redirected request is sent
+            pass  # a host name: the resolver checks its addresses when the redirect is followed
         return response
 
 

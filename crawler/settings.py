@@ -6,7 +6,8 @@ Our own settings, beside Scrapy's:
   reach the operator; it goes into the User-Agent. `corpus crawl` refuses to crawl real
   outlets without it.
 - `CORPUS_ALLOWED_PRIVATE`: `host:port` addresses that may be fetched although they are
-  private or loopback (only the sample site, set by `corpus crawl --sample`).
+  private or loopback (only the sample site, set by `corpus crawl --sample`; empty by
+  default).
 - `RETRY_BACKOFF_BASE`, `RETRY_BACKOFF_MAX`: retry n waits BASE * 2**(n-1) seconds, at most MAX.
 """
 
@@ -56,6 +57,10 @@ LOG_LEVEL = "INFO"
 
 # Safety: only registry domains, never private addresses (except these).
 CORPUS_ALLOWED_PRIVATE: list[str] = []
+# Host names are resolved by this resolver, which refuses private answers: the address it
+# checks is the address Twisted connects to (crawler/resolver.py). It keeps no cache of its
+# own, so Scrapy's DNSCACHE_* settings do not apply; connections are kept open and reused.
+TWISTED_DNS_RESOLVER = "crawler.resolver.PublicAddressResolver"
 
 DOWNLOADER_MIDDLEWARES = {
     # Before Scrapy's offsite filter (50) and robots.txt (100): a forbidden host gets no request at all.
@@ -65,6 +70,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After the retry middleware in request order, so it sees a download error first.
+    "crawler.middlewares.RefusedAddressMiddleware": 560,
     # After the redirect middleware (600) in request order, so it sees the 3xx first.
     "crawler.middlewares.RedirectGuardMiddleware": 650,
 }

@@ -22,19 +22,33 @@ from scrapy.utils.request import request_from_dict
 from crawler import stats as crawl_stats
 from crawler.distributed import JOB_KEY, decode, encode, keys
 from crawler.pipelines import STEPS
+from crawler.sample_site.gate import HOLD_LIMIT, Gate
 from crawler.sample_site.mirror import mirror_sources, serve_mirror
-from crawler.sample_site.server import serve
+from crawler.sample_site.server import SampleSite, load_articles, serve
 from crawler.sources import sample_sources
 from crawler.urls import canonicalize
 from corpus.cli import cli
 from corpus.crawl import CrawlConfigError, run_crawl
 from corpus.distributed import namespace
 from corpus.database import open_db
-from test_crawl_resume import count_documents
+from test_crawl_resume import count_done
 
 from conftest import free_port
 
 PAGES = 120
+# Requests one crawler process may have in flight. A gate that holds article pages until
+# more than this many wait at once opens only when both processes are fetching: the start
+# barrier of the tests that check that both took part. The bound is CONCURRENT_REQUESTS,
+# which Scrapy keeps exactly (a request counts from the moment it enters the downloader);
+# the per-domain limit alone was seen exceeded by one. Held pages never time out on the
+# crawler's side, so every one that waits is a live request.
+PER_PROCESS = 4
+BARRIER = {"CONCURRENT_REQUESTS": PER_PROCESS, "CONCURRENT_REQUESTS_PER_DOMAIN": PER_PROCESS,
+           "DOWNLOAD_TIMEOUT": HOLD_LIMIT + 20}
+
+
+def is_mirror_article(path: str) -> bool:
+    return path.startswith("/news/")
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +99,19 @@ def stored_and_rejected(path) -> tuple[list[str], list[str]]:
 def test_two_crawler_processes_fetch_every_page_once_and_store_it_once(tmp_path, fresh_redis):
     path = tmp_path / "corpus.db"
     log: list[dict] = []
-    with serve_mirror(pages=PAGES, delay=0.02, log=log) as (base, mirror):
-        result = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
+    # Without the barrier one process may do all the work (the other still starting): every
+    # page once holds either way; both taking part is what the barrier guarantees.
+    gate = Gate(is_mirror_article, open_above=PER_PROCESS)
+    with serve_mirror(pages=PAGES, delay=0.02, log=log, gate=gate) as (base, mirror):
+        result = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2,
+                           extra_settings=BARRIER)
         fetches = article_fetches(log, base, mirror)
         assert result.status == "ok", result
         # Every article page requested exactly once, by one of the two processes.
         assert len(fetches) == PAGES and set(fetches.values()) == {1}, fetches.most_common(3)
-        # Both processes took part, and their counts add up to the responses of the run.
+        # Both processes fetched (more article requests waited at once than one may send),
+        # and their counts add up to the responses of the run.
+        assert gate.opened_by_load and not gate.expired, (gate.most_held, result.workers)
         assert len(result.workers) == 2 and all(n > 0 for n in result.workers.values()), result.workers
         assert sum(result.workers.values()) == result.pages_fetched
         stored, rejected = stored_and_rejected(path)
@@ -120,11 +140,18 @@ def test_a_worker_started_elsewhere_joins_through_the_cli(tmp_path, fresh_redis)
     joins: the sample site is crawled once, as by a crawl in one process."""
     path = tmp_path / "corpus.db"
     log: list[dict] = []
+    site = SampleSite()
+    articles = {site.url_of(a) for a in load_articles()}
+    # The barrier: article pages wait until both processes are fetching (see PER_PROCESS), so
+    # the worker from elsewhere takes part however long either process takes to start.
+    gate = Gate(lambda p: p in articles, open_above=PER_PROCESS)
     worker = subprocess.Popen([sys.executable, "-m", "corpus.cli", "crawl-worker", fresh_redis, "--wait", "60",
                                "--worker-id", "elsewhere"])
     try:
-        with serve(port=free_port(), log=log) as base:
-            result = run_crawl(path, sample_sources(base), sample=True, distributed=fresh_redis, workers=1)
+        with serve(port=free_port(), log=log, gate=gate) as base:
+            result = run_crawl(path, sample_sources(base), sample=True, distributed=fresh_redis, workers=1,
+                               extra_settings=BARRIER)
+            assert gate.opened_by_load and not gate.expired, gate.most_held
             assert result.status == "ok", result
             assert worker.wait(60) == 0
             fetches = Counter(_path(base + e["path"]) for e in log)
@@ -260,16 +287,19 @@ def test_a_crawler_process_killed_mid_crawl_is_not_waited_for_and_the_next_run_c
               "r = run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, distributed=sys.argv[3], "
               "workers=2, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2, 'CORPUS_HEARTBEAT_TTL': 8}); "
               "print(r.status)")
-    with serve_mirror(pages=pages_total, delay=0.15) as (base, mirror):
+    # Ten article pages are answered, the rest held until the kill: no process can finish first.
+    gate = Gate(is_mirror_article, let_through=10)
+    with serve_mirror(pages=pages_total, delay=0.15, gate=gate) as (base, mirror):
         coordinator = subprocess.Popen([sys.executable, "-c", script, str(path), base, fresh_redis],
                                        stdout=subprocess.PIPE, text=True)
         deadline = time.time() + 90
-        while count_documents(path) < 5:
+        while count_done(path) < 5:
             assert time.time() < deadline and coordinator.poll() is None, "the crawl did not get going"
             time.sleep(0.2)
         workers = _children(coordinator.pid)
         assert len(workers) == 2
         os.kill(workers[0], signal.SIGKILL)
+        gate.open()
         out, _ = coordinator.communicate(timeout=120)  # ends although a process never said goodbye
         assert "failed (killed by signal 9)" in out
         stored, rejected = stored_and_rejected(path)
@@ -296,25 +326,39 @@ def test_sigterm_stops_every_crawler_process_and_the_writer_keeps_what_they_fetc
     pages_total = 80
     script = ("import sys; from crawler.sample_site.mirror import mirror_sources; from corpus.crawl import run_crawl; "
               "r = run_crawl(sys.argv[1], mirror_sources(sys.argv[2]), sample=True, distributed=sys.argv[3], "
-              "workers=1, extra_settings={'CONCURRENT_REQUESTS_PER_DOMAIN': 2}); print(r.status, r.exit_code)")
-    with serve_mirror(pages=pages_total, delay=0.2) as (base, mirror):
+              "workers=1, extra_settings={'CONCURRENT_REQUESTS': 2, 'CONCURRENT_REQUESTS_PER_DOMAIN': 2, "
+              f"'DOWNLOAD_TIMEOUT': {HOLD_LIMIT + 20}}}); "
+              "print(r.status, r.exit_code)")
+    # Ten article pages are answered, the rest held until the stop is in Redis, and later ones
+    # turned away: the run cannot finish before the stop, nor store more than it was let have.
+    let_through = 10
+    gate = Gate(is_mirror_article, let_through=let_through)
+    server = redis.Redis.from_url(fresh_redis)
+    with serve_mirror(pages=pages_total, delay=0.2, gate=gate) as (base, mirror):
         coordinator = subprocess.Popen([sys.executable, "-c", script, str(path), base, fresh_redis],
                                        stdout=subprocess.PIPE, text=True)
         # A process "on another machine": the SIGTERM does not reach it, only the stop in Redis.
         remote = subprocess.Popen([sys.executable, "-m", "corpus.cli", "crawl-worker", "--wait", "60"],
                                   env={**os.environ, "CORPUS_REDIS_URL": fresh_redis})
         deadline = time.time() + 90
-        while count_documents(path) < 5:
+        while count_done(path) < 5:
             assert time.time() < deadline and coordinator.poll() is None, "the crawl did not get going"
             time.sleep(0.2)
         coordinator.send_signal(signal.SIGTERM)
+        while next(server.scan_iter(match="*:stop"), None) is None:
+            assert time.time() < deadline and coordinator.poll() is None, "the stop never reached Redis"
+            time.sleep(0.1)
+        gate.turn_away()
         out, _ = coordinator.communicate(timeout=120)
         assert out.split() == ["interrupted", "(shutdown)", "1"], out
         assert remote.wait(30) == 0
         stored, rejected = stored_and_rejected(path)
-        assert len(stored) == len(set(stored)) and 5 <= len(stored) + len(rejected) < pages_total
+        # At most the pages let through and those held: two processes, each with at most
+        # CONCURRENT_REQUESTS (2) in flight.
+        assert len(stored) == len(set(stored)) and 5 <= len(stored) + len(rejected) <= let_through + 2 * 2
         assert list(redis.Redis.from_url(fresh_redis).scan_iter()) == []
 
+        gate.open()  # the site is back
         again = run_crawl(path, mirror_sources(base), sample=True, distributed=fresh_redis, workers=2)
     assert again.status == "ok", again
     stored, rejected = stored_and_rejected(path)

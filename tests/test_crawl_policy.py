@@ -14,7 +14,8 @@ import yaml
 
 from crawler import dedupe, settings as crawler_settings
 from crawler.encoding import decode_html, looks_binary
-from crawler.middlewares import host_allowed, is_public
+from crawler.middlewares import host_allowed
+from crawler.resolver import is_public
 from crawler.sample_site.mirror import mirror_sources, serve_mirror
 from crawler.sample_site.server import serve
 from crawler.sources import RegistryError, load_sources, parse_sources
@@ -152,7 +153,8 @@ def test_scrapy_crawl_news_runs_the_spider_alone(tmp_path):
 
 @pytest.mark.parametrize("address, public", [
     ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("169.254.169.254", False),
-    ("::1", False), ("0.0.0.0", False), ("::ffff:127.0.0.1", False), ("8.8.8.8", True), ("2a00:1450::1", True),
+    ("::1", False), ("0.0.0.0", False), ("::ffff:127.0.0.1", False), ("100.64.0.1", False), ("224.0.0.1", False),
+    ("fe80::1%eth0", False), ("8.8.8.8", True), ("2a00:1450::1", True),
 ])
 def test_private_and_loopback_addresses_are_not_public(address, public):
     assert is_public(address) is public

@@ -138,12 +138,12 @@ class Mirror:
 
 @contextlib.contextmanager
 def serve_mirror(pages: int = 5000, delay: float = 0.0, port: int = 0,
-                 log: list | None = None) -> Iterator[tuple[str, Mirror]]:
-    """Serve a generated mirror on 127.0.0.1; yields (base URL, mirror)."""
+                 log: list | None = None, gate=None) -> Iterator[tuple[str, Mirror]]:
+    """Serve a generated mirror on 127.0.0.1; yields (base URL, mirror). `gate`: see serve_pages."""
     mirror = Mirror(pages, delay)
 
     def start(base_url: str) -> None:
         mirror.base_url = base_url
 
-    with serve_pages(mirror.page, port, log=log, on_start=start) as base:
+    with serve_pages(mirror.page, port, log=log, on_start=start, gate=gate) as base:
         yield base, mirror

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from crawler.sample_site.gate import DROP
+
 VESTNIK_PAGE_SIZE = 6
 # A fixed default port keeps sample URLs (and so document ids) the same from run to run.
 SAMPLE_PORT = 8765
@@ -350,7 +352,7 @@ def _not_found():
     return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"not found"
 
 
-def _handler(page, log: list | None) -> type[BaseHTTPRequestHandler]:
+def _handler(page, log: list | None, gate=None) -> type[BaseHTTPRequestHandler]:
     in_flight = [0]
     lock = threading.Lock()
 
@@ -358,17 +360,21 @@ def _handler(page, log: list | None) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            answer = gate.enter(self.path) if gate is not None else None
+            if answer == DROP:
+                self.close_connection = True
+                return
             with lock:
                 in_flight[0] += 1
                 concurrent = in_flight[0]
             try:
-                self.respond(concurrent)
+                self.respond(concurrent, answer)
             finally:
                 with lock:
                     in_flight[0] -= 1
 
-        def respond(self, concurrent: int) -> None:
-            status, headers, body, *rest = page(self.path, self.headers)
+        def respond(self, concurrent: int, answer=None) -> None:
+            status, headers, body, *rest = answer or page(self.path, self.headers)
             delay = rest[0] if rest else 0
             if status == 200 and not_modified(self.headers, headers):
                 status, body = 304, b""
@@ -405,10 +411,11 @@ class _Server(ThreadingHTTPServer):
 
 @contextlib.contextmanager
 def serve_pages(page, port: int = 0, host: str = "127.0.0.1", log: list | None = None,
-                on_start=None) -> Iterator[str]:
+                on_start=None, gate=None) -> Iterator[str]:
     """Serve `page(path, request_headers) -> (status, headers, body[, delay])` over HTTP in a
-    background thread; yields the base URL. `log` collects every request (path, status, headers)."""
-    server = _Server((host, port), _handler(page, log))
+    background thread; yields the base URL. `log` collects every request (path, status, headers)
+    when it is answered; `gate` (crawler/sample_site/gate.py) may hold requests first."""
+    server = _Server((host, port), _handler(page, log, gate))
     base_url = f"http://{host}:{server.server_address[1]}"
     if on_start is not None:
         on_start(base_url)
@@ -423,12 +430,12 @@ def serve_pages(page, port: int = 0, host: str = "127.0.0.1", log: list | None =
 
 @contextlib.contextmanager
 def serve(port: int = SAMPLE_PORT, host: str = "127.0.0.1", articles: list[Article] | None = None,
-          log: list | None = None) -> Iterator[str]:
+          log: list | None = None, gate=None) -> Iterator[str]:
     """Serve the sample site in a background thread; yields its base URL."""
     site = SampleSite(articles)
 
     def start(base_url: str) -> None:
         site.base_url = base_url
 
-    with serve_pages(lambda path, headers: site.page(path), port, host, log, on_start=start) as base_url:
+    with serve_pages(lambda path, headers: site.page(path), port, host, log, on_start=start, gate=gate) as base_url:
         yield base_url
