@@ -258,13 +258,19 @@ def test_ten_thousand_long_distinct_urls_keep_the_cache_within_its_budget(corpus
 
 def test_the_cache_counts_keys_headers_and_entries(corpus_db, monkeypatch):
     answers = real_responses(corpus_db, monkeypatch)
+    largest = max(sum(len(m.get("body", b"")) for m in messages) for messages in answers)
     budget = 1024 * 1024
     cache = ResponseCache(budget)
-    assert memory_grown_by(cached_app(replaying(answers), cache, lambda scope: False), 5_000, 500) <= cache.size
+    grown = memory_grown_by(cached_app(replaying(answers), cache, lambda scope: False), 5_000, 500)
+    # What the cache counts covers what it holds; besides it Python may still hold the last answer
+    # handed out (one body) and a little of the request machinery.
+    assert grown <= cache.size + largest + 64 * 1024
     assert 0 < cache.size <= budget
-    few = ResponseCache(budget, max_entries=50)
+    # The entry cap binds before the bytes do: a budget that holds far more than 50 of the answers.
+    roomy = 200 * largest + budget
+    few = ResponseCache(roomy, max_entries=50)
     request_distinct_urls(cached_app(replaying(answers), few, lambda scope: False), 2_000, 0)
-    assert len(few) == 50 and few.size <= budget
+    assert len(few) == 50 and few.size <= roomy
     # A HEAD answer, with its empty body, still costs its key and headers.
     head, _ = few.entries[next(k for k in few.entries if k[0] == "HEAD")][:2]
     assert entry_bytes(("HEAD", b"h", b"", "", "/", b""), head, b"", ()) > 500
