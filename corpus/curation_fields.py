@@ -261,11 +261,14 @@ def case_fields() -> dict[str, Field]:
     return {f.name: f for f in fields}
 
 
-def case_field(name: str) -> Field:
-    fields = case_fields()
+def _named_field(fields: dict[str, Field], name: str, what: str) -> Field:
     if name not in fields:
-        raise BadValue(f"a case has no field {name!r}; fields: {', '.join(sorted(fields))}")
+        raise BadValue(f"{what} {name!r}; fields: {', '.join(sorted(fields))}")
     return fields[name]
+
+
+def case_field(name: str) -> Field:
+    return _named_field(case_fields(), name, "a case has no field")
 
 
 # --- fields of a document -------------------------------------------------------------------
@@ -303,10 +306,7 @@ def document_fields() -> dict[str, Field]:
 
 
 def document_field(name: str) -> Field:
-    fields = document_fields()
-    if name not in fields:
-        raise BadValue(f"a document has no correctable field {name!r}; fields: {', '.join(sorted(fields))}")
-    return fields[name]
+    return _named_field(document_fields(), name, "a document has no correctable field")
 
 
 def field_of(target: str, name: str) -> Field:

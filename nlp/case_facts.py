@@ -141,9 +141,9 @@ SENTENCED = {
 }
 
 
-def _count(text: str, lang: str, sentenced_only: bool = False) -> int | None:
-    """The head count of the main case: the largest count told beside the proceeding. With
-    `sentenced_only`, counts of sentences that impose a penalty come first when there are any."""
+def _counts(text: str, lang: str) -> tuple[int | None, int | None]:
+    """The head count of the main case, read in one pass: the largest count told beside the
+    proceeding, and the largest told in a sentence that imposes a penalty (None when none is)."""
     n = cardinal_pattern(lang)
     counted = rf"(?P<n>{n})\s+(?:[\w-]+\s+){{0,3}}?{PERSON_NOUNS[lang]}\b"
     if lang == "ru":
@@ -196,13 +196,11 @@ def _count(text: str, lang: str, sentenced_only: bool = False) -> int | None:
             if is_sentenced:
                 sentenced.append(counts[-1])
             last = (counts[-1], m.end(), is_sentenced)
-    if sentenced_only and sentenced:
-        return max(sentenced)
     if counts:
-        return max(counts)
+        return max(counts), max(sentenced, default=None)
     if re.search(r"суд\w*\s+оправдал|оправдательн\w*\s+приговор|был[аи]?\s+оправдан|\bacquitt\w*", text, re.I):
-        return 0  # acquitted: nobody convicted
-    return None
+        return 0, None  # acquitted: nobody convicted
+    return None, None
 
 
 # Names that are not the accused's: officials of the proceeding and people quoted.
@@ -403,9 +401,9 @@ def find_facts(doc: Doc, matchers) -> dict:
     imposed = any(main[p["start"]:p["end"]].strip() for p in doc._.penalties or [] if p.get("end"))
     stage = _stage(main, lang, imposed)
     # Not gated on the topic words: whether this is a case report at all is nlp.doc_types' call.
-    count = _count(main, lang)
-    if count is not None and stage in ("verdict", "appeal"):
-        count = _count(main, lang, sentenced_only=True)
+    count, sentenced = _counts(main, lang)
+    if sentenced is not None and stage in ("verdict", "appeal"):
+        count = sentenced
     if count is None:
         # No number: named defendants listed together, or one described or named defendant.
         named = _named(main, lang, doc) if stage else 0
