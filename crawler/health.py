@@ -23,7 +23,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.sources import Discovery, Source
-from crawler.spiders.news import DEFAULT_SEARCH_TERMS, NewsSpider, listed_day
+from crawler.spiders.news import NewsSpider, listed_day, search_terms
 
 CHECKS = "source_checks"  # the stats key holding the list of MethodCheck dicts
 # What a discovery method gives, in words, by type.
@@ -53,7 +53,7 @@ def check_url(source: Source, method: Discovery) -> str:
     """The one URL checked for a method: a search asks for the source's first term."""
     if method.type != "search":
         return method.url
-    terms = source.keywords or [t for lang in source.languages for t in DEFAULT_SEARCH_TERMS.get(lang, ())]
+    terms = search_terms(source)
     return method.url.replace("{query}", quote(terms[0] if terms else "terrorism"))
 
 

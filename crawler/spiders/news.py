@@ -44,6 +44,11 @@ PERMANENT_STATUS = {404, 410}
 MAX_ERROR_MESSAGES = 20
 
 
+def search_terms(src: Source) -> list[str]:
+    """What a source's site search is asked: its own keywords, or the terms of its languages."""
+    return list(src.keywords) or [t for lang in src.languages for t in DEFAULT_SEARCH_TERMS.get(lang, ())]
+
+
 def listed_day(value: str | None) -> str | None:
     """The day (YYYY-MM-DD) of a date in a sitemap (ISO 8601) or a feed (RFC 822, as the
     publisher wrote it: no time-zone conversion); None when there is none."""
@@ -101,8 +106,7 @@ class NewsSpider(scrapy.Spider):
             for method in src.discovery:
                 urls = [method.url]
                 if method.type == "search":
-                    terms = src.keywords or [t for lang in src.languages for t in DEFAULT_SEARCH_TERMS.get(lang, ())]
-                    urls = [method.url.replace("{query}", quote(term)) for term in terms]
+                    urls = [method.url.replace("{query}", quote(term)) for term in search_terms(src)]
                 for url in urls:
                     yield self._discovery(url, src, method)
 
