@@ -27,6 +27,7 @@ from nlp.organisations import find_aliases
 # Words of text shown before and after the first match in a snippet.
 SNIPPET_WORDS = 20
 ELLIPSIS = " … "
+BRACKETS = str.maketrans("[]", "()")
 
 _stem_lock = threading.Lock()
 
@@ -95,18 +96,31 @@ class Matcher:
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    # Brackets of the text itself become parentheses, so that every [ ] left is a match.
+    plain = text.translate(BRACKETS)
     out, at = [], 0
     for start, end in spans:
-        out += [text[at:start], "[", text[start:end], "]"]
+        out += [plain[at:start], "[", plain[start:end], "]"]
         at = end
-    return "".join(out + [text[at:]])
+    return "".join(out + [plain[at:]])
+
+
+def pieces(text: str | None, query: str | None) -> list[tuple[str, bool]]:
+    """The text cut into (piece, matched) pairs, for pages that mark matches themselves."""
+    text = text or ""
+    matcher = Matcher(query)
+    out, at = [], 0
+    for start, end in (matcher.spans(text) if matcher else []):
+        out += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    return [p for p in out + [(text[at:], False)] if p[0]]
 
 
 def mark(text: str | None, query: str | None) -> str:
-    """The text with every word the query matches as [word]."""
+    """The text with every word the query matches as [word] (its own brackets as parentheses)."""
     text = text or ""
     matcher = Matcher(query)
-    return _marked(text, matcher.spans(text)) if matcher else text
+    return _marked(text, matcher.spans(text) if matcher else [])
 
 
 def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> str:

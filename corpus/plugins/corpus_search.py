@@ -21,7 +21,7 @@ import urllib.parse
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from corpus.highlight import mark, snippet
+from corpus.highlight import pieces, snippet
 from corpus.plugins.corpus_pages import LANGUAGES, MATCH
 from corpus.search import fts_query, place_ids
 from corpus.serve import DATABASE
@@ -32,7 +32,8 @@ SEARCH_TEMPLATE = f"query-{DATABASE}-{SEARCH_QUERY}.html"
 
 def highlighted(text: str | None, query: str | None) -> Markup:
     """Text escaped, with the words the query matches in <mark>."""
-    return marks(mark(text or "", query))
+    return Markup("").join(Markup("<mark>{}</mark>").format(piece) if matched else escape(piece)
+                           for piece, matched in pieces(text, query))
 
 
 def marks(marked: str | None) -> Markup:
