@@ -226,7 +226,7 @@ def extra_body_script(view_name, database, table, request, datasette):
         "  var p = document.createElement('p'); p.className = 'subscribe-line';\n"
         "  var a = document.createElement('a'); a.className = 'subscribe'; a.href = feed.url; a.textContent = feed.label;\n"
         "  p.appendChild(a);\n"
-        "  var h1 = document.querySelector('h1');\n"
-        "  if (h1) { h1.insertAdjacentElement('afterend', p); }\n"
+        "  var header = document.querySelector('.page-header') || document.querySelector('h1');\n"
+        "  if (header) { header.insertAdjacentElement('afterend', p); }\n"
         "})();"
     )
