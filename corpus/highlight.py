@@ -63,10 +63,10 @@ class Matcher:
         self.prefixes = tuple(w for t in terms if t.prefix for w in t.words)
         self.places = {p for t in terms for p in t.places}
         self.names = {k for t in terms for k in t.names}
-        self.orgs = {o for t in terms for o in t.orgs}
+        self.organisations = {o for t in terms for o in t.organisations}
 
     def __bool__(self) -> bool:
-        return bool(self.forms or self.prefixes or self.orgs)
+        return bool(self.forms or self.prefixes or self.organisations)
 
     def word(self, word: str) -> bool:
         norm = _norm(word)
@@ -84,8 +84,8 @@ class Matcher:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in text, in order, overlapping ones joined."""
         found = [(m.start(), m.end()) for m in WORD.finditer(text) if self.word(m.group())]
-        if self.orgs:
-            found += [(a, b) for a, b, org in find_aliases(text) if org in self.orgs]
+        if self.organisations:
+            found += [(a, b) for a, b, org in find_aliases(text) if org in self.organisations]
         merged: list[tuple[int, int]] = []
         for start, end in sorted(found):
             if merged and start <= merged[-1][1]:

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from nlp.facts import case_columns
 from nlp.gazetteer import get as get_place
 from nlp.gazetteer import places
 from nlp.lemmas import is_known, lemma
@@ -46,6 +47,8 @@ TERM = re.compile(r'"[^"]*"|[^\s"]+')
 # Words a region's Russian name adds to its adjective ("Актюбинской области"): the adjective alone
 # names the region too ("Актюбинской" finds the Aktobe region).
 REGION_WORDS = {"область", "области", "областью", "обл", "обл.", "регион", "региона", "регионе", "регионом", "региону"}
+# The case column of the organisations named: the fact whose values are ids of the alias table.
+ORGANISATIONS_COLUMN = next(c.name for f, c in case_columns() if (f.names_from or ("",))[0] == "organisations.jsonl")
 REGION_ADJECTIVE = re.compile(r"[а-яё-]+[сц]к(?:ая|ой|ую|ий|ого|ом|ому|им)$")
 
 
@@ -166,7 +169,7 @@ def case_search_text(case: dict, reports: list[dict]) -> str:
     place = get_place(case["place_id"]) if case.get("place_id") else None
     ids = [place.id, place.admin1_id] if place else []
     tokens = [place_token(i) for i in ids if i]
-    tokens += [org_token(org) for org in _listed(case.get("orgs"))]
+    tokens += [org_token(org) for org in _listed(case.get(ORGANISATIONS_COLUMN))]
     tokens += [name_token(key) for report in reports for key in _listed(report.get("names"))]
     return " ".join(lemmas + list(dict.fromkeys(tokens)))
 
@@ -181,7 +184,7 @@ class Term:
     lemmas: list[str] = field(default_factory=list)
     places: tuple[str, ...] = ()  # place tokens
     names: set[str] = field(default_factory=set)  # name skeletons
-    orgs: set[str] = field(default_factory=set)  # organisation ids
+    organisations: set[str] = field(default_factory=set)  # organisation ids
 
     org_only: bool = False
 
@@ -189,10 +192,10 @@ class Term:
         if self.prefix:
             return [_phrase(self.words) + " *"]
         if self.org_only:
-            return [_phrase([org_token(org)]) for org in sorted(self.orgs)]
+            return [_phrase([org_token(org)]) for org in sorted(self.organisations)]
         out = [_phrase(self.words), _phrase(self.lemmas)]
         out += [_phrase([token]) for token in self.places]
-        out += [_phrase([org_token(org)]) for org in sorted(self.orgs)]
+        out += [_phrase([org_token(org)]) for org in sorted(self.organisations)]
         out += [_phrase([name_token(key)]) for key in sorted(self.names)]
         return list(dict.fromkeys(out))
 
@@ -226,7 +229,7 @@ def query_terms(query: str | None) -> list[Term]:
         term = Term(words, quoted=quoted, prefix=not quoted and raw.endswith("*") and not alias,
                     lemmas=[word_lemma(w) for w in words])
         if alias:
-            term.orgs.add(alias[1])
+            term.organisations.add(alias[1])
             # A short form matched only as written ("IS", "ИГ") is also an everyday word: match the organisation only.
             term.org_only = _norm(raw.strip('"')) not in loose_aliases(alias[1])
         elif len(words) == 1 and not quoted:

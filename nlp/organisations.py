@@ -46,5 +46,5 @@ def alias_pattern() -> re.Pattern:
 
 def find_aliases(text: str) -> list[tuple[int, int, str]]:
     """(start, end, organisation id) of every alias written in `text`."""
-    orgs = organisations()
-    return [(m.start(), m.end(), orgs[int(m.lastgroup[1:])]["id"]) for m in alias_pattern().finditer(text)]
+    table = organisations()
+    return [(m.start(), m.end(), table[int(m.lastgroup[1:])]["id"]) for m in alias_pattern().finditer(text)]
