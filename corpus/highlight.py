@@ -22,11 +22,16 @@ from functools import lru_cache
 
 from corpus.schema import FTS_TOKENIZE
 from corpus.search import CYRILLIC, WORD, _norm, name_keys, place_forms, query_terms, word_lemma
-from nlp.organisations import find_aliases
+from nlp.organisations import alias_pattern, find_aliases
 
 # Words of text shown before and after the first match in a snippet.
 SNIPPET_WORDS = 20
-ELLIPSIS = " … "
+# A report's first match is looked for in its first characters only: a report found by its
+# headline alone would otherwise be read to its end for every search that shows it.
+SNIPPET_READ_CHARS = 10_000
+# How far back and ahead of the first match a snippet looks for its words.
+WINDOW_CHARS_PER_WORD = 40
+TOKEN = re.compile(r"\S+")
 BRACKETS = str.maketrans("[]", "()")
 
 _stem_lock = threading.Lock()
@@ -63,7 +68,7 @@ class Matcher:
         self.prefixes = tuple(w for t in terms if t.prefix for w in t.words)
         self.places = {p for t in terms for p in t.places}
         self.names = {k for t in terms for k in t.names}
-        self.organisations = {o for t in terms for o in t.organisations}
+        self.organisations = frozenset(o for t in terms for o in t.organisations)
 
     def __bool__(self) -> bool:
         return bool(self.forms or self.prefixes or self.organisations)
@@ -81,11 +86,18 @@ class Matcher:
             return True
         return bool(self.names and word[:1].isupper() and self.names & name_keys(word))
 
+    def first(self, text: str, limit: int) -> int | None:
+        """Where the first match in text[:limit] starts (None: nowhere), reading only as far as it."""
+        alias = alias_pattern(self.organisations).search(text, 0, limit) if self.organisations else None
+        limit = alias.start() if alias else limit
+        word = next((m.start() for m in WORD.finditer(text, 0, limit) if self.word(m.group())), None)
+        return word if word is not None else (alias.start() if alias else None)
+
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in text, in order, overlapping ones joined."""
         found = [(m.start(), m.end()) for m in WORD.finditer(text) if self.word(m.group())]
         if self.organisations:
-            found += [(a, b) for a, b, org in find_aliases(text) if org in self.organisations]
+            found += [(a, b) for a, b, _ in find_aliases(text, self.organisations)]
         merged: list[tuple[int, int]] = []
         for start, end in sorted(found):
             if merged and start <= merged[-1][1]:
@@ -93,6 +105,12 @@ class Matcher:
             else:
                 merged.append((start, end))
         return merged
+
+
+@lru_cache(maxsize=256)
+def matcher(query: str | None) -> Matcher:
+    """One Matcher per query: the search page asks for each report's snippet with the same query."""
+    return Matcher(query)
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -108,9 +126,9 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
 def pieces(text: str | None, query: str | None) -> list[tuple[str, bool]]:
     """The text cut into (piece, matched) pairs, for pages that mark matches themselves."""
     text = text or ""
-    matcher = Matcher(query)
+    found = matcher(query)
     out, at = [], 0
-    for start, end in (matcher.spans(text) if matcher else []):
+    for start, end in (found.spans(text) if found else []):
         out += [(text[at:start], False), (text[start:end], True)]
         at = end
     return [p for p in out + [(text[at:], False)] if p[0]]
@@ -119,24 +137,25 @@ def pieces(text: str | None, query: str | None) -> list[tuple[str, bool]]:
 def mark(text: str | None, query: str | None) -> str:
     """The text with every word the query matches as [word] (its own brackets as parentheses)."""
     text = text or ""
-    matcher = Matcher(query)
-    return _marked(text, matcher.spans(text) if matcher else [])
+    found = matcher(query)
+    return _marked(text, found.spans(text) if found else [])
 
 
 def snippet(text: str | None, query: str | None, words: int = SNIPPET_WORDS) -> str:
     """About `words` words either side of the first match, matches marked; the text's start
-    when nothing in it matched (the report matched by its headline)."""
+    when nothing in it matched (the report matched by its headline). Reads the text only up to
+    the end of the snippet (or SNIPPET_READ_CHARS), so a long report costs no more than a short one."""
     text = text or ""
-    matcher = Matcher(query)
-    spans = matcher.spans(text) if matcher else []
-    bounds = [m.start() for m in re.finditer(r"\S+", text)]
-    if not bounds:
-        return ""
-    first = spans[0][0] if spans else 0
-    index = max(i for i, b in enumerate(bounds) if b <= first) if first >= bounds[0] else 0
-    lo, hi = max(index - words, 0), min(index + words, len(bounds))
-    start = bounds[lo]
-    end = bounds[hi] if hi < len(bounds) else len(text)
-    inside = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
-    piece = _marked(text[start:end], inside).strip()
-    return (ELLIPSIS.lstrip() if lo > 0 else "") + piece + (ELLIPSIS.rstrip() if hi < len(bounds) else "")
+    found = matcher(query)
+    anchor = (found.first(text, SNIPPET_READ_CHARS) if found else None) or 0
+    # The words before the anchor, within a reach wide enough for `words` words of any length in news text.
+    reach = words * WINDOW_CHARS_PER_WORD
+    before = [m.start() for m in TOKEN.finditer(text, max(0, anchor - reach), anchor)]
+    start = before[-words] if len(before) >= words else (before[0] if before else anchor)
+    if len(before) < words and anchor - reach <= 0:
+        start = 0
+    after = [m.end() for m in TOKEN.finditer(text, anchor, min(len(text), anchor + reach))]
+    end = after[words] if len(after) > words else (after[-1] if after else anchor)
+    window = text[start:end]
+    marked = _marked(window, found.spans(window) if found else []).strip()
+    return ("… " if text[:start].strip() else "") + marked + (" …" if text[end:].strip() else "")

@@ -26,10 +26,10 @@ def aliases(org: dict) -> list[str]:
     return forms + [name for name in (org.get("name_en"), org.get("name_ru")) if name]
 
 
-@lru_cache(maxsize=1)
-def alias_pattern() -> re.Pattern:
-    """One regex over every alias of every organisation, a named group per organisation
-    (`o0`, `o1`... in table order), longest forms first, whole words only:
+@lru_cache(maxsize=256)
+def alias_pattern(ids: frozenset[str] | None = None) -> re.Pattern:
+    """One regex over every alias of every organisation (or of those in `ids`), a named group
+    per organisation (`o0`, `o1`... its row in the table), longest forms first, whole words only:
 
     >>> m = alias_pattern().search("членов ИГИЛ осудили")
     >>> organisations()[int(m.lastgroup[1:])]["id"]
@@ -37,14 +37,17 @@ def alias_pattern() -> re.Pattern:
     """
     groups = []
     for i, org in enumerate(organisations()):
+        if ids is not None and org["id"] not in ids:
+            continue
         loose = sorted({a for a in aliases(org)}, key=len, reverse=True)
         exact = sorted(org.get("patterns_case_sensitive") or [], key=len, reverse=True)
         alternatives = [f"(?i:{'|'.join(map(re.escape, loose))})"] + [re.escape(x) for x in exact]
         groups.append(f"(?P<o{i}>{'|'.join(alternatives)})")
-    return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w-])")
+    # An empty set of organisations matches nothing.
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w-])" if groups else r"(?!)")
 
 
-def find_aliases(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, organisation id) of every alias written in `text`."""
+def find_aliases(text: str, ids: frozenset[str] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, organisation id) of every alias written in `text` (of the organisations in `ids`)."""
     table = organisations()
-    return [(m.start(), m.end(), table[int(m.lastgroup[1:])]["id"]) for m in alias_pattern().finditer(text)]
+    return [(m.start(), m.end(), table[int(m.lastgroup[1:])]["id"]) for m in alias_pattern(ids).finditer(text)]

@@ -109,3 +109,12 @@ def test_matches_through_forms_places_aliases_and_names_are_marked():
 def test_highlighting_escapes_before_it_marks():
     html = str(highlighted("<&> осуждён [x]", "осудили"))
     assert html == "&lt;&amp;&gt; <mark>осуждён</mark> [x]"
+
+
+def test_a_snippet_reads_a_report_only_up_to_its_limit():
+    from corpus.highlight import SNIPPET_READ_CHARS
+
+    filler = "слово " * (SNIPPET_READ_CHARS // 6 + 10)
+    assert snippet("Семей " + filler, "Семея").startswith("[Семей] слово")
+    # A match past the limit is not looked for: the snippet is the report's start, as for a headline match.
+    assert snippet(filler + "Семей", "Семея", words=2) == "слово слово …"
