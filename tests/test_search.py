@@ -117,4 +117,4 @@ def test_a_snippet_reads_a_report_only_up_to_its_limit():
     filler = "слово " * (SNIPPET_READ_CHARS // 6 + 10)
     assert snippet("Семей " + filler, "Семея").startswith("[Семей] слово")
     # A match past the limit is not looked for: the snippet is the report's start, as for a headline match.
-    assert snippet(filler + "Семей", "Семея", words=2) == "слово слово …"
+    assert snippet(filler + "Семей", "Семея", words=2) == "слово слово слово …"
