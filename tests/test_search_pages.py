@@ -202,3 +202,10 @@ def test_the_cases_and_reports_tables_link_to_the_feed_of_what_they_show(client)
     assert "/corpus/new_cases.atom?q=%D0%98%D0%93%D0%98%D0%9B&region=Almaty" in html
     assert "Subscribe to new cases" in html
     assert "/corpus/new_reports.atom" in client.get("/corpus/documents").text
+
+
+def test_table_pages_leave_out_the_search_tokens(client):
+    css = client.get("/-/corpus-search.css").text
+    assert "td.col-search_text" in css and "display: none" in css
+    assert "/-/corpus-search.css" in client.get("/corpus/cases").text
+    assert "search_text" in client.rows("/corpus/cases.json")[0]  # the JSON keeps them

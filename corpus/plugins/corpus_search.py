@@ -11,6 +11,8 @@
   place, alias and name matches included (corpus/highlight.py).
 - The search page, /corpus/search (templates/query-corpus-search.html): cases and reports as
   cards, with the template filter `highlight` and the outlets' and languages' names.
+- /-/corpus-search.css: table pages leave out the search_text columns (tokens for the index,
+  not for reading); the JSON and CSV keep them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import urllib.parse
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from corpus.highlight import pieces, snippet
@@ -95,3 +98,22 @@ def extra_template_vars(template, database, request, datasette):
         return await search_page(datasette, request)
 
     return page_vars
+
+
+SEARCH_STYLES = """
+table.rows-and-columns th.col-search_text, table.rows-and-columns td.col-search_text { display: none; }
+"""
+
+
+async def search_styles(request):
+    return Response(SEARCH_STYLES, content_type="text/css; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/corpus-search\.css$", search_styles)]
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/-/corpus-search.css")]
