@@ -240,6 +240,8 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("documents", ["is_case_report", "published"], False),
     # The same for cases (sorted by last_published; facets region, year, stage).
     ("cases", ["last_published"], False),
+    # The Atom feed of new cases reads the newest first (plugins/corpus_atom.py).
+    ("cases", ["first_published"], False),
     ("cases", ["region", "last_published", "year", "stage"], False),
     ("cases", ["year", "last_published", "region", "stage"], False),
     ("cases", ["stage", "last_published", "region", "year"], False),

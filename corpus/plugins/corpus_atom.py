@@ -80,7 +80,7 @@ where (:q = '' or d.rowid in (select rowid from report_matches))
                                 where a.value = :article or a.value like '% ' || :article))
 order by d.published desc, d.id
 limit {entries}
-""".format(filters=FILTERS, limit=SEARCH_MATCHES, entries=FEED_ENTRIES)
+""".format(filters=FILTERS, entries=FEED_ENTRIES)
 
 
 def _text(value) -> str:

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from datasette import hookimpl
@@ -25,7 +24,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from corpus.highlight import pieces, snippet
-from corpus.plugins.corpus_pages import LANGUAGES, MATCH
+from corpus.plugins.corpus_pages import LANGUAGES, MATCH, _list
 from corpus.search import fts_query, place_ids
 from corpus.serve import DATABASE
 
@@ -56,14 +55,6 @@ def prepare_connection(conn):
 def prepare_jinja2_environment(env):
     env.filters["highlight"] = highlighted
     env.filters["marks"] = marks
-
-
-def _list(value) -> list:
-    try:
-        parsed = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
-    except ValueError:
-        parsed = value
-    return [v for v in (parsed if isinstance(parsed, list) else [parsed]) if v]
 
 
 async def search_page(datasette, request) -> dict:
