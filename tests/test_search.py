@@ -118,3 +118,12 @@ def test_a_snippet_reads_a_report_only_up_to_its_limit():
     assert snippet("Семей " + filler, "Семея").startswith("[Семей] слово")
     # A match past the limit is not looked for: the snippet is the report's start, as for a headline match.
     assert snippet(filler + "Семей", "Семея", words=2) == "слово слово слово …"
+
+
+def test_inflected_aliases_from_the_alias_table_find_the_organisation(tmp_path):
+    found = _index(tmp_path, [
+        ("hizb", "ru", "Суд над членами Хизб ут-Тахрира", "Осуждены сторонники Хизб-ут-Тахрира.", []),
+        ("tabligh", "en", "Tablighi Jamaat members fined", "Members of Tablighi Jamaat were fined.", []),
+    ])
+    assert found("Хизб ут-Тахрир") == found("Hizb ut-Tahrir") == {"hizb"}
+    assert found("Таблиги Джамаат") == {"tabligh"}
