@@ -47,9 +47,9 @@ TERM = re.compile(r'"[^"]*"|[^\s"]+')
 # Words a region's Russian name adds to its adjective ("Актюбинской области"): the adjective alone
 # names the region too ("Актюбинской" finds the Aktobe region).
 REGION_WORDS = {"область", "области", "областью", "обл", "обл.", "регион", "региона", "регионе", "регионом", "региону"}
+REGION_ADJECTIVE = re.compile(r"[а-яё-]+[сц]к(?:ая|ой|ую|ий|ого|ом|ому|им)$")
 # The case column of the organisations named: the fact whose values are ids of the alias table.
 ORGANISATIONS_COLUMN = next(c.name for f, c in case_columns() if (f.names_from or ("",))[0] == "organisations.jsonl")
-REGION_ADJECTIVE = re.compile(r"[а-яё-]+[сц]к(?:ая|ой|ую|ий|ого|ом|ому|им)$")
 
 
 def _norm(word: str) -> str:
@@ -185,8 +185,7 @@ class Term:
     places: tuple[str, ...] = ()  # place tokens
     names: set[str] = field(default_factory=set)  # name skeletons
     organisations: set[str] = field(default_factory=set)  # organisation ids
-
-    org_only: bool = False
+    org_only: bool = False  # a short form matched as written: the organisation's token only
 
     def alternatives(self) -> list[str]:
         if self.prefix:
@@ -208,18 +207,18 @@ def query_terms(query: str | None) -> list[Term]:
         query += '"'
     forms = place_forms()
     spans = [(m.start(), m.end(), m.group()) for m in TERM.finditer(query)]
-    aliases = {start: (end, org) for start, end, org in find_aliases(query)}
+    # Where each term's words start and end (inside the quotes of a phrase).
+    inner = [(a + 1, b - 1) if t.startswith('"') else (a, b) for a, b, t in spans]
+    alias_at = {start: (end, org) for start, end, org in find_aliases(query)}
     terms: list[Term] = []
     i = 0
     while i < len(spans):
-        start, end, text = spans[i]
-        alias = aliases.get(start + 1 if text.startswith('"') else start)
-        j = i
-        if alias:  # the terms the alias covers, when it ends where a term ends
-            ends = [k for k in range(i, len(spans)) if spans[k][1] - (spans[k][2].endswith('"') and spans[k][2].startswith('"')) == alias[0]]
-            j = ends[0] if ends else i
-            if not ends:
-                alias = None
+        text = spans[i][2]
+        alias = alias_at.get(inner[i][0])
+        # An alias covers this term and the next ones up to the term it ends with (none: no alias).
+        j = next((k for k in range(i, len(spans)) if alias and inner[k][1] == alias[0]), None)
+        if j is None:
+            alias, j = None, i
         raw = " ".join(spans[k][2] for k in range(i, j + 1))
         words = [_norm(w) for w in WORD.findall(raw)]
         i = j + 1
