@@ -209,3 +209,23 @@ def test_table_pages_leave_out_the_search_tokens(client):
     assert "td.col-search_text" in css and "display: none" in css
     assert "/-/corpus-search.css" in client.get("/corpus/cases").text
     assert "search_text" in client.rows("/corpus/cases.json")[0]  # the JSON keeps them
+
+
+def test_a_merge_by_a_person_refreshes_the_case_search_tokens(demo_db, tmp_path):
+    """People's merges rebuild case rows outside `corpus group` (corpus/curation.py): the merged
+    case is found in the cases table's search box by the other case's person."""
+    from corpus.curation import merge_cases
+    from corpus.database import open_db
+    from corpus.search import fts_query
+
+    db = open_db(copy_db(demo_db, tmp_path / "corpus.db"))
+    cases = dict(db.execute("select d.title, cd.case_id from case_documents cd join documents d "
+                            "on d.id = cd.document_id").fetchall())
+    kulekbayev = cases["Руслан Кулекбаев приговорён к смертной казни"]
+    mall = cases["В Алматы осуждён мужчина, готовивший теракт в торгово-развлекательном центре"]
+    merge_cases(db, mall, kulekbayev, note="test", by="tester")
+    search_text = db.execute("select search_text from cases where id = ?", [mall]).fetchone()[0]
+    assert "nameklkbv" in search_text.split() and "orgisis" in search_text.split()
+    found = {r[0] for r in db.execute("select c.id from cases_fts f join cases c on c.rowid = f.rowid "
+                                      "where cases_fts match ?", [fts_query("Kulekbayev")])}
+    assert found == {mall}
