@@ -24,6 +24,7 @@ from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
 from corpus import curation
 from corpus.database import now, to_json
+from corpus.search import case_search_text
 from corpus.transaction import transaction
 
 
@@ -240,6 +241,8 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         assigned, events = assign_ids(groups, previous)
         rows = [case_row(cid, [by_id[i] for i in doc_ids]) for cid, doc_ids in assigned.items()]
         rows = curation.apply_to_cases(db, rows, assigned, events)
+        for row in rows:
+            row["search_text"] = case_search_text(row, [by_id[i] for i in assigned[row["id"]]])
         similar = []
         if vectors is not None and len(rows) > 1:
             members = {cid: [index[i] for i in doc_ids] for cid, doc_ids in assigned.items()}

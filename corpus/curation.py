@@ -359,12 +359,15 @@ def refresh_cases(db: sqlite_utils.Database, case_ids: Iterable[str]) -> None:
     """Rebuild the rows of these cases from their reports and people's decisions (a case left
     with no report is removed, with its similar-case rows). Call inside a transaction."""
     from corpus.cases import case_documents_input, case_row
+    from corpus.search import case_search_text
 
     members = {cid: _members(db, cid) for cid in dict.fromkeys(case_ids)}
     docs = {d["id"]: d for d in case_documents_input(db, [d for ids in members.values() for d in ids])}
     rows = [case_row(cid, [docs[d] for d in ids if d in docs]) for cid, ids in members.items()
             if any(d in docs for d in ids)]
     apply_to_cases(db, rows, members)
+    for row in rows:
+        row["search_text"] = case_search_text(row, [docs[d] for d in members[row["id"]] if d in docs])
     for cid in set(members) - {r["id"] for r in rows}:
         # Its reports are no longer case reports (a person said so): the next grouping agrees.
         db.execute("DELETE FROM case_documents WHERE case_id = ?", [cid])

@@ -127,9 +127,10 @@ def run_process(
                 rows = mention_rows(doc["id"], text, facts)
                 if rows:
                     db["mentions"].insert_all(rows)
+                summary = summary_columns(facts)
                 db["documents"].update(doc["id"], {
-                    **summary_columns(facts), "processed_hash": doc["content_hash"], "processed_at": now(),
-                    "search_text": search_text(doc["title"], doc["text"], doc["lang"])})
+                    **summary, "processed_hash": doc["content_hash"], "processed_at": now(),
+                    "search_text": search_text(doc["title"], doc["text"], doc["lang"], summary["names"])})
                 mentions += len(rows)
         processed += len(batch)
         if progress:

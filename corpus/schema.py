@@ -152,6 +152,8 @@ TABLES: dict[str, dict] = {
             # Curation (corpus/curation.py): the review status, why a case needs review again, the
             # fields people corrected and the machine's values of those fields.
             "review_status": str, "review_flag": str, "corrected_fields": str, "machine_values": str,
+            # Written by `corpus group`: lemmas and place, organisation and name tokens for search (corpus/search.py).
+            "search_text": str,
         },
         pk="id",
     ),
@@ -238,6 +240,8 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("documents", ["is_case_report", "published"], False),
     # The same for cases (sorted by last_published; facets region, year, stage).
     ("cases", ["last_published"], False),
+    # The Atom feed of new cases reads the newest first (plugins/corpus_atom.py).
+    ("cases", ["first_published"], False),
     ("cases", ["region", "last_published", "year", "stage"], False),
     ("cases", ["year", "last_published", "region", "stage"], False),
     ("cases", ["stage", "last_published", "region", "year"], False),
@@ -256,7 +260,7 @@ INDEXES: list[tuple[str, list[str], bool]] = [
 # since FTS5 has no Russian stemmer.
 FTS: dict[str, list[str]] = {
     "documents": ["title", "text", "search_text"],
-    "cases": ["title", "place", "region", *(c.name for _, c in case_columns() if c.searchable)],
+    "cases": ["title", "place", "region", *(c.name for _, c in case_columns() if c.searchable), "search_text"],
 }
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 

@@ -19,6 +19,7 @@ from spacy.tokens import Doc
 from nlp.doc_types import document_type
 from nlp.names import name_key
 from nlp.numbers import cardinal_pattern, to_number
+from nlp.organisations import aliases, organisations
 from nlp.prefilter import Beginnings, lowered
 from nlp.spans import ensure_extension, in_clutter_line, literal_alternation, sentence_bounds, text_of
 from nlp.vocabulary import STAGES
@@ -34,11 +35,6 @@ def _jsonl(name: str) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=1)
-def organisations() -> list[dict]:
-    return _jsonl("organisations.jsonl")
 
 
 @lru_cache(maxsize=1)
@@ -70,9 +66,7 @@ def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
     for org in organisations():
-        forms = [p for key in ("patterns_en", "patterns_ru") for p in org.get(key, [])]
-        forms += [org.get("name_en", ""), org.get("name_ru", "")]
-        lower.add(f"org:{org['id']}", [nlp.make_doc(f) for f in forms if f])
+        lower.add(f"org:{org['id']}", [nlp.make_doc(f) for f in aliases(org)])
         if org.get("patterns_case_sensitive"):
             exact.add(f"org:{org['id']}", [nlp.make_doc(f) for f in org["patterns_case_sensitive"]])
     return lower, exact

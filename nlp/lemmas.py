@@ -26,3 +26,13 @@ def lemma(word: str) -> str:
     except ValueError:  # pymorphy3 looks up each character's Unicode name; some have none
         return word.lower()
     return parses[0].normal_form if parses else word.lower()
+
+
+@lru_cache(maxsize=200_000)
+def is_known(word: str) -> bool:
+    """Whether pymorphy3's dictionary has the word form (an unknown one is a guess: a name, a
+    rare or foreign word)."""
+    try:
+        return _morph().word_is_known(word)
+    except ValueError:
+        return False

@@ -124,11 +124,13 @@ def test_home_page_loads(tab):
 def test_russian_search_finds_an_inflected_form(tab):
     page = tab.goto("/corpus/search")
     page.fill("input[name=q]", "осудили")  # the report says "осуждён"
-    page.locator("form.sql input[type=submit]").click()
+    page.locator("form.search-form button[type=submit]").click()
     page.wait_for_url("**q=*")
-    results = page.locator("table.rows-and-columns")
-    assert MALL_RU in results.inner_text()
-    assert page.locator("table.rows-and-columns mark").count() > 0
+    card = page.locator("article.report-card", has_text=MALL_RU).first
+    assert card.is_visible()
+    # Matched through the lemma, and marked: "осуждён" in the headline.
+    assert "осуждён" in card.locator("h3 mark").all_inner_texts()
+    assert page.locator("article.case-card mark").count() > 0
     tab.shot("search-osudili", full_page=True)
     # The documents table's own search box lemmatises too.
     page = tab.goto("/corpus/documents")
@@ -137,6 +139,63 @@ def test_russian_search_finds_an_inflected_form(tab):
     page.wait_for_url("**_search=*")
     assert MALL_RU in page.locator("table.rows-and-columns").inner_text()
     tab.shot("documents-search-osudili")
+
+
+def test_the_search_page_shows_readable_cards(tab):
+    page = tab.goto("/corpus/search?q=" + urllib.parse.quote("ИГИЛ"))
+    cases, reports = page.locator("article.case-card"), page.locator("article.report-card")
+    assert cases.count() > 0 and reports.count() > 0
+    text = page.locator(".search-page").inner_text()
+    assert "Custom SQL query" not in text and '["' not in text and "Run SQL" not in text
+    assert "Russian (русский)" in text and "Степной вестник" in text  # language and outlet names
+    # "ИГИЛ" finds the English reports that say "ISIS" or "Islamic State", and marks those words.
+    english = page.locator('article.report-card[lang="en"] mark').all_inner_texts()
+    assert english and set(english) <= {"ISIS", "Islamic State", "IS", "ISIL", "Daesh"}, english
+    tab.shot("search-igil", full_page=True)
+    cases.first.locator("h3 a").click()
+    page.wait_for_selector("article.case-sheet, h1")
+    assert "/corpus/cases/case-" in page.url
+
+
+def test_a_name_is_found_in_both_scripts(tab):
+    found = {}
+    for name in ("Kulekbayev", "Кулекбаев"):
+        page = tab.goto("/corpus/search")
+        page.fill("input[name=q]", name)
+        page.press("input[name=q]", "Enter")
+        page.wait_for_url("**q=*")
+        cards = page.locator("article.report-card")
+        found[name] = {cards.nth(i).get_attribute("data-document-id") for i in range(cards.count())}
+        marked = set(page.locator("article.report-card mark").all_inner_texts())
+        # Each script's spelling is marked, whichever was typed.
+        assert {"Kulekbayev", "Кулекбаев"} <= marked, (name, marked)
+        tab.shot(f"search-name-{'latin' if name.isascii() else 'cyrillic'}", full_page=True)
+    assert found["Kulekbayev"] == found["Кулекбаев"] and len(found["Kulekbayev"]) == 5
+
+
+def test_the_atom_feed_parses_and_its_links_open_case_pages(tab, server):
+    import xml.etree.ElementTree as ET
+
+    page = tab.goto("/corpus/search?q=" + urllib.parse.quote("Алматы"))
+    href = page.locator("a.subscribe").get_attribute("href")
+    assert href.startswith("/corpus/new_cases.atom?q=")
+    with urllib.request.urlopen(server + href, timeout=30) as response:
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        root = ET.fromstring(response.read())
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert root.tag == f"{atom}feed"
+    links = [e.find(f"{atom}link").get("href") for e in root.findall(f"{atom}entry")]
+    assert links
+    for link in links[:3]:
+        page = tab.goto(urllib.parse.urlparse(link).path)
+        assert page.locator("h1").first.is_visible() and "/corpus/cases/case-" in page.url
+    # The cases table links to the feed of what it shows.
+    page = tab.goto("/corpus/cases?region=Almaty")
+    subscribe = page.locator("a.subscribe")
+    assert subscribe.inner_text().startswith("Subscribe to new cases")
+    assert subscribe.get_attribute("href") == "/corpus/new_cases.atom?region=Almaty"
+    tab.shot("cases-subscribe")
+    assert tab.dialogs == []
 
 
 def test_a_facet_click_narrows_the_table(tab):
