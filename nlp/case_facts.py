@@ -66,6 +66,42 @@ def _platform_pattern() -> tuple[re.Pattern, list[str]]:
     return re.compile(rf"(?<![\w.])(?:{'|'.join(groups)})(?![\w])"), names
 
 
+@lru_cache(maxsize=1)
+def _org_patterns() -> dict[str, re.Pattern]:
+    """Each organisation's forms as one whole-word regex, as the matchers below take them (any
+    case, and the case-sensitive forms as written)."""
+    out = {}
+    for org in organisations():
+        forms = [p for key in ("patterns_en", "patterns_ru") for p in org.get(key, [])]
+        forms += [org.get("name_en", ""), org.get("name_ru", "")]
+        loose = sorted({f.lower() for f in forms if f}, key=len, reverse=True)
+        alts = [f"(?i:{literal_alternation(loose)})"] + [re.escape(x) for x in org.get("patterns_case_sensitive", [])]
+        out[org["id"]] = re.compile(rf"(?<![\w])(?:{'|'.join(alts)})(?![\w])")
+    return out
+
+
+def locate_named(kind: str, value: str, text: str) -> tuple[int, int] | None:
+    """Where an organisation (kind "org", its id) or a platform (kind "platform", its name) is
+    first named in `text` outside page furniture, as (start, end); None when not found. The
+    extraction keeps their ids only; this gives their facts a sentence to point at.
+
+        >>> locate_named("platform", "Telegram", "He posted on Telegram.")
+        (13, 21)
+    """
+    if kind == "org":
+        pattern = _org_patterns().get(value)
+        matches = pattern.finditer(text) if pattern else iter(())
+    elif kind == "platform":
+        pattern, names = _platform_pattern()
+        matches = (m for m in pattern.finditer(text) if names[int(m.lastgroup[1:])] == value)
+    else:
+        return None
+    for m in matches:
+        if not in_clutter_line(text, m.start()):
+            return m.start(), m.end()
+    return None
+
+
 def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
