@@ -113,3 +113,18 @@ async def load_served_labels(datasette, database: str) -> Labels:
     if labels is None:
         labels = _SERVED[datasette] = await datasette.get_database(database).execute_fn(load_labels)
     return labels
+
+
+# What the criteria two similar cases share (nlp.cases.shared_criteria) are called on a page.
+SHARED_NAMES = {"orgs": ("organisations", "org"), "penalty_kind": ("penalty", None)}
+
+
+def shared_text(item: str, labels: Labels) -> str:
+    """One criterion two cases share ("orgs: isis") in words ("organisations: Islamic State (ISIS)")."""
+    key, sep, values = item.partition(": ")
+    if not sep:
+        return item
+    name, kind = SHARED_NAMES.get(key, (key, None))
+    if kind:
+        values = ", ".join(labels.name(kind, v) for v in values.split(", "))
+    return f"{name}: {values}"

@@ -19,7 +19,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
-from corpus.labels import Labels, fact_label, load_served_labels, served_labels
+from corpus.labels import Labels, fact_label, load_served_labels, served_labels, shared_text
 from corpus.serve import DATABASE
 
 # What the codes of a column are (the items of a list column, or a single value).
@@ -136,6 +136,8 @@ def _cell(datasette, database: str, labels: Labels, row, value, column: str, tab
     parsed = _json(value)
     kind = CODE_COLUMNS.get(column)
     if isinstance(parsed, list):
+        if column == "shared":
+            return escape("; ".join(shared_text(str(item), labels) for item in parsed))
         if column in REPORT_LISTS:
             return Markup(", ").join(
                 Markup('<a href="{}">{}</a>').format(datasette.urls.row(database, "documents", tilde_encode(str(d))), d)

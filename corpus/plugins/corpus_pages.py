@@ -27,7 +27,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from corpus.fact_sources import case_fact_sources, fact_rows, report_text
-from corpus.labels import LANGUAGES, load_served_labels, penalty_words
+from corpus.labels import LANGUAGES, load_served_labels, penalty_words, shared_text
 from corpus.process import document_text
 from corpus.schema import LIST_COLUMNS as SCHEMA_LISTS
 from corpus.serve import DATABASE
@@ -114,7 +114,7 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     case["org_names"] = [{"id": o, "name": labels.name("org", o)} for o in case.get("orgs") or []]
     case["outlet_names"] = [labels.name("outlet", o) for o in case.get("outlets") or []]
     for other in similar:
-        other["shared_list"] = _list(other.get("shared"))
+        other["shared_list"] = [shared_text(item, labels) for item in _list(other.get("shared"))]
     members = "SELECT document_id FROM case_documents WHERE case_id = ?"
     texts = {r["id"]: document_text(dict(r)) for r in (await db.execute(
         f"SELECT id, title, text FROM documents WHERE id IN ({members})", [case_id])).rows}
