@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
-from nlp.case_facts import locate_named
+from nlp.naming import locate_named
 from nlp.chunks import MAX_TEXT_CHARS
 from nlp.facts import FACTS, Facts
 from nlp.spans import sentence_span

@@ -17,10 +17,11 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.doc_types import document_type
+from nlp.naming import platform_pattern, word_list
 from nlp.names import name_key
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.prefilter import Beginnings, lowered
-from nlp.spans import ensure_extension, in_clutter_line, literal_alternation, sentence_bounds, text_of
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
 from nlp.vocabulary import STAGES
 
 # Furthest first: the first stage whose cues match is the one reported.
@@ -29,83 +30,15 @@ STAGES_FURTHEST_FIRST = tuple(reversed(STAGES))
 LEAD_CHARS = 300
 
 
-def _jsonl(name: str) -> list[dict]:
-    path = resources.files("nlp").joinpath(f"data/{name}")
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=1)
-def organisations() -> list[dict]:
-    return _jsonl("organisations.jsonl")
-
-
-@lru_cache(maxsize=1)
-def platforms() -> list[dict]:
-    return _jsonl("platforms.jsonl")
-
-
 @lru_cache(maxsize=1)
 def _cues() -> dict:
     return json.loads(resources.files("nlp").joinpath("data/stage_cues.json").read_text("utf-8"))
 
 
-@lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
-def _platform_pattern() -> tuple[re.Pattern, list[str]]:
-    """All platforms in one regex, a group per platform (`p0`, `p1`...), read in one pass; each
-    platform's words as a tree of shared beginnings. Words match whole, so "Telegram" is found
-    inside "Telegram-канале" but "VK" (case-sensitive) not inside other words."""
-    groups, names = [], []
-    for i, p in enumerate(platforms()):
-        loose = sorted({w.lower() for w in [p["name"], *p.get("patterns", [])]}, key=len, reverse=True)
-        alts = [f"(?i:{literal_alternation(loose)})"] + [re.escape(x) for x in p.get("patterns_case_sensitive", [])]
-        groups.append(f"(?P<p{i}>{'|'.join(alts)})")
-        names.append(p["name"])
-    return re.compile(rf"(?<![\w.])(?:{'|'.join(groups)})(?![\w])"), names
-
-
-@lru_cache(maxsize=1)
-def _org_patterns() -> dict[str, re.Pattern]:
-    """Each organisation's forms as one whole-word regex, as the matchers below take them (any
-    case, and the case-sensitive forms as written)."""
-    out = {}
-    for org in organisations():
-        forms = [p for key in ("patterns_en", "patterns_ru") for p in org.get(key, [])]
-        forms += [org.get("name_en", ""), org.get("name_ru", "")]
-        loose = sorted({f.lower() for f in forms if f}, key=len, reverse=True)
-        alts = [f"(?i:{literal_alternation(loose)})"] + [re.escape(x) for x in org.get("patterns_case_sensitive", [])]
-        out[org["id"]] = re.compile(rf"(?<![\w])(?:{'|'.join(alts)})(?![\w])")
-    return out
-
-
-def locate_named(kind: str, value: str, text: str) -> tuple[int, int] | None:
-    """Where an organisation (kind "org", its id) or a platform (kind "platform", its name) is
-    first named in `text` outside page furniture, as (start, end); None when not found. The
-    extraction keeps their ids only; this gives their facts a sentence to point at.
-
-        >>> locate_named("platform", "Telegram", "He posted on Telegram.")
-        (13, 21)
-    """
-    if kind == "org":
-        pattern = _org_patterns().get(value)
-        matches = pattern.finditer(text) if pattern else iter(())
-    elif kind == "platform":
-        pattern, names = _platform_pattern()
-        matches = (m for m in pattern.finditer(text) if names[int(m.lastgroup[1:])] == value)
-    else:
-        return None
-    for m in matches:
-        if not in_clutter_line(text, m.start()):
-            return m.start(), m.end()
-    return None
-
-
 def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
-    for org in organisations():
+    for org in word_list("org"):
         forms = [p for key in ("patterns_en", "patterns_ru") for p in org.get(key, [])]
         forms += [org.get("name_en", ""), org.get("name_ru", "")]
         lower.add(f"org:{org['id']}", [nlp.make_doc(f) for f in forms if f])
@@ -418,7 +351,7 @@ def find_facts(doc: Doc, matchers) -> dict:
             org_id = doc.vocab.strings[mid].split(":", 1)[1]
             if org_id not in orgs:
                 orgs.append(org_id)
-    pattern, names = _platform_pattern()
+    pattern, names = platform_pattern()
     found = set()
     for m in pattern.finditer(text):
         name = names[int(m.lastgroup[1:])]
