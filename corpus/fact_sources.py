@@ -141,14 +141,20 @@ def by_report(facts: list[dict]) -> list[dict]:
     return [{**f, "times": counts[doc]} for doc, f in first.items()]
 
 
+def _named_id(value) -> str | None:
+    # An organisation's or platform's value is its id.
+    return value if isinstance(value, str) else None
+
+
 def _article_id(value) -> str | None:
     return f"{value.get('code')} {value.get('article')}" if isinstance(value, dict) else None
 
 
 def case_fact_sources(case: dict, facts: list[dict]) -> dict:
     """The sources of each fact a case page shows, matched among its reports' facts (`fact_rows`):
-    {"place": {place id: [...]}, "articles": {id: [...]}, "penalty": [...], "events": [...],
-    "orgs": {id: [...]}, "platforms": {name: [...]}, "court": [...]}, one source per report."""
+    by mention kind: {"place": {place id: [...]}, "article": {id: [...]}, "penalty": [...] (of the
+    case's penalty kind), "event_date": [...] (its first and last event), "org": {id: [...]},
+    "platform": {name: [...]}, "court": [...]}, one source per report."""
     def of(kind: str, test) -> list[dict]:
         return by_report([f for f in facts if f["kind"] == kind and test(f["value_json"])])
 
@@ -159,10 +165,10 @@ def case_fact_sources(case: dict, facts: list[dict]) -> dict:
     events = {case.get("first_event"), case.get("last_event")} - {None}
     return {
         "place": each("place", lambda v: v.get("id") if isinstance(v, dict) else None),
-        "articles": each("article", _article_id),
+        "article": each("article", _article_id),
         "penalty": of("penalty", lambda v: isinstance(v, dict) and v.get("kind") == case.get("penalty_kind")),
-        "events": of("event_date", lambda v: isinstance(v, dict) and v.get("iso") in events),
-        "orgs": each("org", lambda v: v if isinstance(v, str) else None),
-        "platforms": each("platform", lambda v: v if isinstance(v, str) else None),
+        "event_date": of("event_date", lambda v: isinstance(v, dict) and v.get("iso") in events),
+        "org": each("org", _named_id),
+        "platform": each("platform", _named_id),
         "court": of("court", lambda v: isinstance(v, dict) and v.get("name") == case.get("court")),
     }

@@ -17,13 +17,14 @@ import sqlite3
 import weakref
 from dataclasses import dataclass, field
 
-from nlp.facts import display_names
+from nlp.facts import FACTS, display_names
 
 LANGUAGES = {"ru": "Russian (русский)", "en": "English", "kk": "Kazakh (қазақша)", "other": "other"}
 
 
-def _org_names() -> dict[str, str]:
-    return dict(display_names("orgs"))
+def _word_list_names() -> dict[str, dict[str, str]]:
+    """{mention kind: {id: name}} for the facts whose values are ids of a word list (organisations)."""
+    return {f.mention: display_names(f.name) for f in FACTS.values() if f.names_from and f.mention}
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Labels:
     places: dict[str, str] = field(default_factory=dict)
     articles: dict[str, str] = field(default_factory=dict)
     outlets: dict[str, str] = field(default_factory=dict)
-    orgs: dict[str, str] = field(default_factory=_org_names)
+    named: dict[str, dict[str, str]] = field(default_factory=_word_list_names)
 
     def name(self, kind: str, code) -> str:
         """The name of `code` of a kind (country, place, article, outlet, org, language)."""
@@ -43,7 +44,7 @@ class Labels:
             title = self.articles.get(text)
             return f"{text}: {title}" if title else text
         names = {"country": self.countries, "place": self.places, "outlet": self.outlets,
-                 "org": self.orgs, "language": LANGUAGES}.get(kind, {})
+                 "language": LANGUAGES}.get(kind) or self.named.get(kind, {})
         return names.get(text) or names.get(text.upper() if kind == "country" else text) or text
 
 
@@ -115,16 +116,19 @@ async def load_served_labels(datasette, database: str) -> Labels:
     return labels
 
 
-# What the criteria two similar cases share (nlp.cases.shared_criteria) are called on a page.
-SHARED_NAMES = {"orgs": ("organisations", "org"), "penalty_kind": ("penalty", None)}
+def word_list_columns() -> dict[str, tuple[str, str]]:
+    """{column: (what it holds, mention kind)} for the fact columns whose values are ids of a word
+    list: the organisations' column holds ids that `Labels.name(kind, id)` names."""
+    return {f.column: (f.label.lower(), f.mention) for f in FACTS.values() if f.names_from and f.column and f.mention}
 
 
 def shared_text(item: str, labels: Labels) -> str:
-    """One criterion two cases share ("orgs: isis") in words ("organisations: Islamic State (ISIS)")."""
+    """One criterion two similar cases share (nlp.cases.shared_criteria: "column: values"), in
+    words: an organisation by its name, the penalty kind as "penalty"."""
     key, sep, values = item.partition(": ")
     if not sep:
         return item
-    name, kind = SHARED_NAMES.get(key, (key, None))
+    name, kind = {"penalty_kind": ("penalty", None), **word_list_columns()}.get(key, (key, None))
     if kind:
         values = ", ".join(labels.name(kind, v) for v in values.split(", "))
     return f"{name}: {values}"

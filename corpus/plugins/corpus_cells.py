@@ -19,13 +19,15 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
-from corpus.labels import Labels, fact_label, load_served_labels, served_labels, shared_text
+from corpus.labels import Labels, fact_label, load_served_labels, served_labels, shared_text, word_list_columns
 from corpus.serve import DATABASE
 
 # What the codes of a column are (the items of a list column, or a single value).
 CODE_COLUMNS = {
     "country": "country", "lang": "language", "languages": "language", "outlets": "outlet",
-    "places": "place", "place_id": "place", "admin1_id": "place", "articles": "article", "orgs": "org",
+    "places": "place", "place_id": "place", "admin1_id": "place", "articles": "article",
+    # Organisations (ids of a word list), by the facts registry.
+    **{column: kind for column, (_, kind) in word_list_columns().items()},
 }
 # Lists of codes joined by commas in a query's result (cases_per_year).
 COMMA_LISTS = {"country_codes": "country"}
@@ -176,6 +178,13 @@ def render_cell(row, value, column, table, database, datasette):
     return later
 
 
+def name_of(datasette, code, kind: str) -> str:
+    """A code by name on a page (`{{ c.country|name_of("country") }}`); the code itself before the
+    names are read."""
+    labels = served_labels(datasette)
+    return labels.name(kind, code) if labels is not None else ("" if code is None else str(code))
+
+
 def facet_labels(results: list, datasette, database: str) -> list:
     """Facet results with each value's label by name (countries, languages, articles, outlets...)."""
     labels = served_labels(datasette)
@@ -198,3 +207,4 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["facet_labels"] = lambda results, database: facet_labels(results, datasette, database)
     env.filters["fact_role"] = fact_role
     env.filters["frame_text"] = frame_text
+    env.filters["name_of"] = lambda code, kind: name_of(datasette, code, kind)

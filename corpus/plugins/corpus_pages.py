@@ -108,11 +108,8 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     history = [dict(r) for r in (await db.execute(
         "SELECT event, case_id, other_case_id, at FROM case_history WHERE case_id = ? OR other_case_id = ? "
         "ORDER BY at", [case_id, case_id])).rows]
-    # Names for codes, and each fact's sources: the sentences of its reports it came from.
+    # Each fact's sources (the sentences of its reports it came from); names for codes in what similar cases share.
     labels = await load_served_labels(datasette, db.name)
-    case["country_name"] = labels.name("country", case.get("country")) if case.get("country") else None
-    case["org_names"] = [{"id": o, "name": labels.name("org", o)} for o in case.get("orgs") or []]
-    case["outlet_names"] = [labels.name("outlet", o) for o in case.get("outlets") or []]
     for other in similar:
         other["shared_list"] = [shared_text(item, labels) for item in _list(other.get("shared"))]
     members = "SELECT document_id FROM case_documents WHERE case_id = ?"
