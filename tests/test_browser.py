@@ -200,6 +200,14 @@ def test_a_facts_link_on_a_case_page_opens_its_sentence_highlighted(tab, server)
     tab.shot("fact-sentence-highlighted")
 
 
+def test_the_sql_editor_opens_behind_view_and_edit_sql(tab):
+    page = tab.goto("/corpus")
+    editor = page.locator("form.sql .CodeMirror")
+    assert not editor.is_visible()
+    page.get_by_text("View and edit SQL").click()
+    assert editor.is_visible() and "select" in page.locator(".CodeMirror-code").inner_text()
+
+
 def test_charts_render(tab):
     page = tab.goto("/-/dashboards/overview")
     for chart in ("cases-per-year", "penalties-by-article", "cases-by-region"):
