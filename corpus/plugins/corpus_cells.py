@@ -24,7 +24,7 @@ from corpus.serve import DATABASE
 
 # What the codes of a column are (the items of a list column, or a single value).
 CODE_COLUMNS = {
-    "country": "country", "lang": "language", "languages": "language", "outlets": "outlet",
+    "country": "country", "lang": "language", "languages": "language", "outlets": "outlet", "source": "outlet",
     "places": "place", "place_id": "place", "admin1_id": "place", "articles": "article",
     # Organisations (ids of a word list), by the facts registry.
     **{column: kind for column, (_, kind) in word_list_columns().items()},
