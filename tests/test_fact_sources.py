@@ -106,7 +106,8 @@ def test_every_fact_on_a_case_page_links_to_a_sentence_of_its_reports(served, de
     checked = 0
     for case in rows(demo_db, "SELECT id, orgs, articles FROM cases"):
         page = get(served, f"/corpus/cases/{case['id']}")
-        members = {r["document_id"] for r in rows(demo_db, "SELECT document_id FROM case_documents WHERE case_id = ?", case["id"])}
+        members = {r["document_id"] for r in rows(demo_db, "SELECT document_id FROM case_documents WHERE case_id = ?",
+                                                  case["id"])}
         links = [href for cls, href in page.links if "fact-source" in cls]
         if json.loads(case["orgs"]) or json.loads(case["articles"]):
             assert links, case["id"]

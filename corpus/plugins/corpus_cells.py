@@ -36,6 +36,7 @@ REPORT_LISTS = {"documents"}
 # Rows an article or a place links to.
 CODE_ROWS = {"article": "criminal_code", "place": "places"}
 
+
 def frame_text(frame) -> str:
     """A mention's frame as a person reads it: 0 is the report's main case."""
     if frame in (None, ""):
@@ -47,6 +48,11 @@ def fact_role(raw) -> str:
     """The role stored with a fact (a place's or a date's: offence, court, residence...), or ""."""
     value = _json(raw)
     return str(value.get("role") or "") if isinstance(value, dict) else ""
+
+
+def _safe_link(link) -> bool:
+    # A page of this site or a web address: a javascript: URL in the data never becomes a link.
+    return isinstance(link, str) and (link.startswith(("http://", "https://")) or ":" not in link.split("/")[0])
 
 
 def _json(value):
@@ -146,9 +152,10 @@ def _cell(datasette, database: str, labels: Labels, row, value, column: str, tab
                 for d in parsed)
         return Markup(", ").join(_name(datasette, database, labels, kind, item) for item in parsed)
     if isinstance(parsed, dict):
-        if column == "popup" and parsed.get("link"):
+        if column == "popup" and _safe_link(parsed.get("link")):
             # The map query's popup (datasette-cluster-map reads the JSON; the page shows a link).
-            return Markup('<a href="{}">{}</a> {}').format(parsed["link"], parsed.get("title") or "", parsed.get("description") or "")
+            return Markup('<a href="{}">{}</a> {}').format(parsed["link"], parsed.get("title") or "",
+                                                          parsed.get("description") or "")
         return escape(_object_text(labels, parsed))
     if kind and parsed is None:
         return _name(datasette, database, labels, kind, value)
@@ -206,5 +213,4 @@ def facet_labels(results: list, datasette, database: str) -> list:
 def prepare_jinja2_environment(env, datasette):
     env.filters["facet_labels"] = lambda results, database: facet_labels(results, datasette, database)
     env.filters["fact_role"] = fact_role
-    env.filters["frame_text"] = frame_text
     env.filters["name_of"] = lambda code, kind: name_of(datasette, code, kind)

@@ -108,7 +108,7 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     history = [dict(r) for r in (await db.execute(
         "SELECT event, case_id, other_case_id, at FROM case_history WHERE case_id = ? OR other_case_id = ? "
         "ORDER BY at", [case_id, case_id])).rows]
-    # Each fact's sources (the sentences of its reports it came from); names for codes in what similar cases share.
+    # Each fact's sources, the sentences of its reports it came from; what similar cases share, in words.
     labels = await load_served_labels(datasette, db.name)
     for other in similar:
         other["shared_list"] = [shared_text(item, labels) for item in _list(other.get("shared"))]
@@ -118,7 +118,8 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     facts = fact_rows(await _mentions(db, f"m.document_id IN ({members})", [case_id]), labels, texts)
     for fact in facts:
         if fact["anchor"]:
-            fact["href"] = datasette.urls.row(db.name, "documents", tilde_encode(fact["document_id"])) + "#" + fact["anchor"]
+            page = datasette.urls.row(db.name, "documents", tilde_encode(fact["document_id"]))
+            fact["href"] = f"{page}#{fact['anchor']}"
     return {"case": case, "articles": articles, "places": places, "reports": reports,
             "by_language": by_language, "similar": similar, "history": history,
             "sources": case_fact_sources(case, facts)}
