@@ -10,9 +10,10 @@ from typing import Callable, Iterator
 
 import sqlite_utils
 
+from nlp.naming import locate_named
 from nlp.chunks import MAX_TEXT_CHARS
 from nlp.facts import FACTS, Facts
-from nlp.spans import sentence_text
+from nlp.spans import sentence_span
 from nlp.vocabulary import LANGUAGES
 
 from corpus import curation
@@ -79,13 +80,21 @@ def mention_rows(document_id: str, text: str, facts: Facts) -> list[dict]:
                 continue
             value = values[fact.name]
             for item in (value if fact.many else [value] if value is not None else []):
-                located = isinstance(item, dict) and item.get("start") is not None
+                if isinstance(item, dict) and item.get("start") is not None:
+                    span, words = (item["start"], item["end"]), item.get("text")
+                else:
+                    # An organisation or platform is kept as an id: its first naming is where it was found.
+                    span = locate_named(fact.mention, item, text) if isinstance(item, str) else None
+                    words = text[span[0]:span[1]] if span else None
+                # The sentence's own offsets: a report page anchors it, a fact links to it.
+                sentence = sentence_span(text, *span) if span else (None, None)
                 rows.append({
                     "document_id": document_id, "kind": fact.mention, "frame": frame_index,
                     "value": to_json({k: item.get(k) for k in fact.mention_keys} if fact.mention_keys else item),
-                    "text": item.get("text") if located else None,
-                    "start": item["start"] if located else None, "end": item["end"] if located else None,
-                    "sentence": sentence_text(text, item["start"], item["end"]) if located else None,
+                    "text": words,
+                    "start": span[0] if span else None, "end": span[1] if span else None,
+                    "sentence": text[sentence[0]:sentence[1]] if span else None,
+                    "sentence_start": sentence[0], "sentence_end": sentence[1],
                 })
     return rows
 

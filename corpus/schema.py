@@ -131,6 +131,8 @@ TABLES: dict[str, dict] = {
             "start": int, "end": int, "sentence": str,
             # 0: the report's main case; 1, 2...: other cases it mentions (nlp.frames).
             "frame": int,
+            # Where the sentence is, as start and end: the report page's anchor for it (#s-<start>).
+            "sentence_start": int, "sentence_end": int,
         },
         pk="id",
         foreign_keys=[("document_id", "documents", "id")],

@@ -17,11 +17,12 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from nlp.doc_types import document_type
+from nlp.naming import platform_pattern
 from nlp.names import name_key
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.organisations import aliases, organisations
 from nlp.prefilter import Beginnings, lowered
-from nlp.spans import ensure_extension, in_clutter_line, literal_alternation, sentence_bounds, text_of
+from nlp.spans import ensure_extension, in_clutter_line, sentence_bounds, text_of
 from nlp.vocabulary import STAGES
 
 # Furthest first: the first stage whose cues match is the one reported.
@@ -30,36 +31,9 @@ STAGES_FURTHEST_FIRST = tuple(reversed(STAGES))
 LEAD_CHARS = 300
 
 
-def _jsonl(name: str) -> list[dict]:
-    path = resources.files("nlp").joinpath(f"data/{name}")
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=1)
-def platforms() -> list[dict]:
-    return _jsonl("platforms.jsonl")
-
-
 @lru_cache(maxsize=1)
 def _cues() -> dict:
     return json.loads(resources.files("nlp").joinpath("data/stage_cues.json").read_text("utf-8"))
-
-
-@lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
-def _platform_pattern() -> tuple[re.Pattern, list[str]]:
-    """All platforms in one regex, a group per platform (`p0`, `p1`...), read in one pass; each
-    platform's words as a tree of shared beginnings. Words match whole, so "Telegram" is found
-    inside "Telegram-канале" but "VK" (case-sensitive) not inside other words."""
-    groups, names = [], []
-    for i, p in enumerate(platforms()):
-        loose = sorted({w.lower() for w in [p["name"], *p.get("patterns", [])]}, key=len, reverse=True)
-        alts = [f"(?i:{literal_alternation(loose)})"] + [re.escape(x) for x in p.get("patterns_case_sensitive", [])]
-        groups.append(f"(?P<p{i}>{'|'.join(alts)})")
-        names.append(p["name"])
-    return re.compile(rf"(?<![\w.])(?:{'|'.join(groups)})(?![\w])"), names
 
 
 def _matchers(nlp: Language) -> tuple[PhraseMatcher, PhraseMatcher]:
@@ -376,7 +350,7 @@ def find_facts(doc: Doc, matchers) -> dict:
             org_id = doc.vocab.strings[mid].split(":", 1)[1]
             if org_id not in orgs:
                 orgs.append(org_id)
-    pattern, names = _platform_pattern()
+    pattern, names = platform_pattern()
     found = set()
     for m in pattern.finditer(text):
         name = names[int(m.lastgroup[1:])]

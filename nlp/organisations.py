@@ -1,4 +1,4 @@
-"""The organisations' alias table (nlp/data/organisations.jsonl), loading no model.
+"""The organisations' alias table (the word list the facts registry names), loading no model.
 
 One row per banned organisation: its canonical id, its names in English and Russian, and every
 form it is written in (`patterns_en`, `patterns_ru`, matched in any case; `patterns_case_sensitive`,
@@ -8,16 +8,15 @@ matched as written, for short forms such as "IS" that are also ordinary words). 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
+
+from nlp.naming import word_list
 
 
-@lru_cache(maxsize=1)
 def organisations() -> list[dict]:
-    path = resources.files("nlp").joinpath("data/organisations.jsonl")
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    """The table's rows, read from the file the facts registry names for organisations."""
+    return word_list("org")
 
 
 def aliases(org: dict) -> list[str]:

@@ -60,10 +60,21 @@ def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
     return start, end
 
 
-def sentence_text(text: str, start: int, end: int) -> str:
+def sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Bounds of the sentence(s) holding text[start:end], without surrounding spaces: where a
+    page anchors the sentence a fact came from."""
     s, _ = sentence_bounds(text, start)
     _, e = sentence_bounds(text, max(start, end - 1))
-    return text[s:e].strip()
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def sentence_text(text: str, start: int, end: int) -> str:
+    s, e = sentence_span(text, start, end)
+    return text[s:e]
 
 
 def text_of(doc) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,24 @@ def demo_db(tmp_path_factory, sample_port) -> Path:
     result = CliRunner().invoke(cli, ["demo", "--no-serve", "--db", str(path), "--sample-port", str(sample_port)])
     assert result.exit_code == 0, result.output
     return path
+
+
+@contextmanager
+def serve_copy(source: Path, directory: Path):
+    """`corpus serve` in a subprocess, as a researcher runs it, over a copy of `source` in
+    `directory`; yields the server's base URL."""
+    db = directory / "corpus.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    port = free_port()
+    log = (directory / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "serve", "--db", str(db), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/-/versions.json", timeout=60)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import free_port, wait_for
+from conftest import free_port, serve_copy, wait_for
 
 pytestmark = pytest.mark.browser  # Debian's Chromium through Playwright (make chromium)
 
@@ -39,21 +39,8 @@ XSS_TITLE = "<script>alert('xss')</script>"
 @pytest.fixture(scope="module")
 def server(demo_db, tmp_path_factory):
     """`corpus serve` in a subprocess, as a researcher runs it."""
-    db = tmp_path_factory.mktemp("browser") / "corpus.db"
-    with sqlite3.connect(demo_db) as src, sqlite3.connect(db) as dst:
-        src.backup(dst)
-    port = free_port()
-    log = (db.parent / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "corpus.cli", "serve", "--db", str(db), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/-/versions.json", timeout=60)
+    with serve_copy(demo_db, tmp_path_factory.mktemp("browser")) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 def query(base: str, sql: str, **params) -> list[dict]:
@@ -250,6 +237,34 @@ def test_markup_in_a_report_stays_inert_text(tab, server):
         assert not page.evaluate("[...document.scripts].some(s => s.textContent.includes('alert('))"), path
     tab.shot("xss-case-reports")
     assert tab.dialogs == [], f"a script from the data ran: {tab.dialogs}"
+
+
+def test_a_facts_link_on_a_case_page_opens_its_sentence_highlighted(tab, server):
+    page = tab.goto(f"/corpus/cases/{mall_case(server)}")
+    link = page.locator(".case-facts a.fact-source").first
+    href = link.get_attribute("href")
+    document_id, anchor = href.rsplit("/", 1)[1].split("#")
+    start = int(anchor.removeprefix("s-"))
+    sentence = query(server, "select sentence from mentions where document_id = :d and sentence_start = :s",
+                     d=document_id, s=start)[0]["sentence"]
+    link.click()
+    page.wait_for_url(f"**/corpus/documents/{document_id}#{anchor}")
+    target = page.locator(":target")
+    assert target.count() == 1 and sentence in target.inner_text()
+    # Highlighted: the targeted sentence has a background, the rest of the text has none.
+    color = target.evaluate("e => getComputedStyle(e).backgroundColor")
+    plain = page.locator(".report-text p").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert color not in ("rgba(0, 0, 0, 0)", "transparent", plain)
+    assert target.is_visible() and target.locator("mark").count() >= 1
+    tab.shot("fact-sentence-highlighted")
+
+
+def test_the_sql_editor_opens_behind_view_and_edit_sql(tab):
+    page = tab.goto("/corpus")
+    editor = page.locator("form.sql .CodeMirror")
+    assert not editor.is_visible()
+    page.get_by_text("View and edit SQL").click()
+    assert editor.is_visible() and "select" in page.locator(".CodeMirror-code").inner_text()
 
 
 def test_charts_render(tab):

@@ -4,8 +4,10 @@
   outlet, date and a link to the source, and its similar cases (templates/row-corpus-cases.html).
   Reports and similar cases come from the canned queries `case_reports` and `similar_cases` in
   metadata.yml, so the page and the JSON API show the same rows.
-- The report page, /corpus/documents/<id>: headline, outlet, date, source link, its case, and
-  the text in paragraphs (templates/row-corpus-documents.html).
+- The report page, /corpus/documents/<id>: headline, outlet, date, source link, its case, the
+  text in paragraphs with each sentence a fact came from anchored (#s-<offset>) and its words
+  marked, and the facts extracted (templates/row-corpus-documents.html, corpus/fact_sources.py).
+  On the case page each fact links to those sentences in its reports.
 - On table pages, links that add the facets a table lists under `more_facets` in metadata.yml
   (templates/_facet_results.html): array facets read every row, so they are not on by default.
 - In canned-query results, case and document ids link to their pages, and the search snippet's
@@ -24,13 +26,15 @@ from datasette.utils import path_with_added_args, tilde_encode, urlsafe_componen
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from corpus.fact_sources import case_fact_sources, fact_rows, report_text
+from corpus.labels import LANGUAGES, load_served_labels, penalty_words, shared_text
+from corpus.process import document_text
 from corpus.schema import LIST_COLUMNS as SCHEMA_LISTS
 from corpus.serve import DATABASE
 
 CASE_LISTS = SCHEMA_LISTS["cases"]
 
 ID_COLUMNS = {"case_id": "cases", "similar_case_id": "cases", "other_case_id": "cases", "document_id": "documents"}
-LANGUAGES = {"ru": "Russian (русский)", "en": "English", "kk": "Kazakh (қазақша)"}
 # List columns of a case row (corpus.schema), except places and articles: the case page shows those its own way.
 LIST_COLUMNS = tuple(c for c in CASE_LISTS if c not in ("places", "articles"))
 MATCH = re.compile(r"\[([^\[\]]*)\]")
@@ -53,14 +57,7 @@ def _link(url: str | None) -> str | None:
 
 def penalty_text(case: dict) -> str | None:
     """The penalty in words ("prison, 12 to 18 years", "life"); None when none is stated."""
-    kind = case.get("penalty_kind")
-    if not kind:
-        return None
-    low, high = case.get("penalty_min_years"), case.get("penalty_max_years")
-    text = kind.replace("_", " ")
-    if high is not None:
-        text += f", {high:g} years" if low in (None, high) else f", {low:g} to {high:g} years"
-    return text
+    return penalty_words(case.get("penalty_kind"), case.get("penalty_min_years"), case.get("penalty_max_years"))
 
 
 async def _canned(datasette, db, name: str, params: dict) -> list[dict]:
@@ -111,8 +108,21 @@ async def case_page(datasette, db, case_id: str) -> dict | None:
     history = [dict(r) for r in (await db.execute(
         "SELECT event, case_id, other_case_id, at FROM case_history WHERE case_id = ? OR other_case_id = ? "
         "ORDER BY at", [case_id, case_id])).rows]
+    # Each fact's sources, the sentences of its reports it came from; what similar cases share, in words.
+    labels = await load_served_labels(datasette, db.name)
+    for other in similar:
+        other["shared_list"] = [shared_text(item, labels) for item in _list(other.get("shared"))]
+    members = "SELECT document_id FROM case_documents WHERE case_id = ?"
+    texts = {r["id"]: document_text(dict(r)) for r in (await db.execute(
+        f"SELECT id, title, text FROM documents WHERE id IN ({members})", [case_id])).rows}
+    facts = fact_rows(await _mentions(db, f"m.document_id IN ({members})", [case_id]), labels, texts)
+    for fact in facts:
+        if fact["anchor"]:
+            page = datasette.urls.row(db.name, "documents", tilde_encode(fact["document_id"]))
+            fact["href"] = f"{page}#{fact['anchor']}"
     return {"case": case, "articles": articles, "places": places, "reports": reports,
-            "by_language": by_language, "similar": similar, "history": history}
+            "by_language": by_language, "similar": similar, "history": history,
+            "sources": case_fact_sources(case, facts)}
 
 
 async def report_page(datasette, db, document_id: str) -> dict | None:
@@ -124,12 +134,32 @@ async def report_page(datasette, db, document_id: str) -> dict | None:
         return None
     report = dict(row)
     report["href"] = _link(report.get("url"))
-    report["paragraphs"] = [p.strip() for p in re.split(r"\n+", report.get("text") or "") if p.strip()]
     report["articles"] = _list(report.get("articles"))
     report["language"] = LANGUAGES.get(report.get("lang"), report.get("lang"))
     if report.get("case_id"):
         report["case_page"] = datasette.urls.row(db.name, "cases", tilde_encode(report["case_id"]))
+    # Its facts, each with the sentence it came from, anchored and highlighted in the text.
+    labels = await load_served_labels(datasette, db.name)
+    mentions = await _mentions(db, "m.document_id = ?", [document_id])
+    text = document_text({"title": report.get("title"), "text": report.get("text") or ""})
+    title = (report.get("title") or "").strip()
+    report["facts"] = fact_rows(mentions, labels, {document_id: text})
+    report["article_names"] = [labels.name("article", a) for a in report["articles"]]
+    report["marked"] = report_text(text, len(title) if title else 0, mentions)
     return report
+
+
+async def _mentions(db, where: str, params: list) -> list[dict]:
+    """Mentions rows with their report's headline, outlet and date, in reading order."""
+    try:
+        rows = (await db.execute(
+            "SELECT m.*, d.title AS report_title, d.source, s.title AS outlet, substr(d.published, 1, 10) AS published "
+            "FROM mentions m JOIN documents d ON d.id = m.document_id LEFT JOIN sources s ON s.name = d.source "
+            f"WHERE {where} ORDER BY d.published, m.document_id, m.start, m.id", params)).rows
+    except sqlite3.OperationalError:
+        # A database with no mentions table yet (nothing processed): no facts to show.
+        return []
+    return [dict(r) for r in rows]
 
 
 PAGES = {"cases": ("case_page", case_page), "documents": ("report_page", report_page)}
