@@ -22,7 +22,7 @@ from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
 from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
-from corpus import curation
+from corpus import curation, summaries
 from corpus.database import now, to_json
 from corpus.transaction import transaction
 
@@ -256,6 +256,7 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
             db["similar_cases"].insert_all(similar)
         for event in events:
             db["case_history"].insert({**event, "at": now(), "detail": None})
+        summaries.refresh(db)
     return GroupResult(
         documents=len(docs), cases=len(assigned),
         multi_document_cases=sum(1 for g in assigned.values() if len(g) > 1),
