@@ -145,9 +145,10 @@ def case_row(cid: str, members: list[dict]) -> dict:
     # The title of the most advanced report (a verdict over a detention) names the case best.
     lead = max(members, key=lambda d: (STAGES.index(d["stage"]) if d.get("stage") in STAGES else -1,
                                        d.get("published") or ""))
-    # The year a case surfaced: its first report (event dates can reach back years, e.g. a
-    # moratorium "since 2003" named in a 2016 verdict).
-    year = int((published or events or ["0"])[0][:4]) or None
+    # The year a case surfaced: the year of its first report's publication date, and nothing else
+    # (event dates can reach back years, e.g. a moratorium "since 2003" named in a 2016 verdict);
+    # with no publication date the year is not stated.
+    year = int(published[0][:4]) if published else None
     return {
         "id": cid, "title": lead["title"],
         "signature": to_json({"places": sorted(places), "articles": sorted({a for d in members for a in d["articles"]})}),

@@ -67,7 +67,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
             for table, cols in FACET_COLUMNS.items() for col in cols),
     ),
 }
-SUMMARY_INDEXES = {"summary_facets": ("tbl", "col")}
+SUMMARY_INDEXES = {"summary_facets": ("tbl", "col"), "summary_coverage": ("month", "source", "lang")}
 STATE = "summary_state"
 
 
