@@ -60,6 +60,13 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "month TEXT, source TEXT, lang TEXT, reports INTEGER",
         f"SELECT {MONTH.format(col='published')}, source, lang, count(*) FROM documents GROUP BY 1, 2, 3",
     ),
+    # Every place of every case (the main place and each place its reports name), so that the
+    # cases of a place are found by index instead of reading every case's JSON (cases_for_place).
+    "summary_case_places": (
+        "place_id TEXT, case_id TEXT",
+        "SELECT place_id, id FROM cases WHERE place_id IS NOT NULL "
+        "UNION SELECT p.value, c.id FROM cases c, json_each(c.places) p",
+    ),
     "summary_facets": (
         "tbl TEXT, col TEXT, value, count INTEGER",
         " UNION ALL ".join(
@@ -67,7 +74,8 @@ SUMMARIES: dict[str, tuple[str, str]] = {
             for table, cols in FACET_COLUMNS.items() for col in cols),
     ),
 }
-SUMMARY_INDEXES = {"summary_facets": ("tbl", "col"), "summary_coverage": ("month", "source", "lang")}
+SUMMARY_INDEXES = {"summary_facets": ("tbl", "col"), "summary_coverage": ("month", "source", "lang"),
+                   "summary_case_places": ("place_id", "case_id")}
 STATE = "summary_state"
 
 

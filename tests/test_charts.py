@@ -14,6 +14,7 @@ import pytest
 
 from corpus.cases import case_row, run_group
 from corpus.database import open_db
+from corpus.reference import load_reference_tables
 from corpus.serve import build, load_metadata
 
 NOT_STATED = "not stated"
@@ -38,6 +39,7 @@ def corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("charts") / "corpus.db"
     db = open_db(path)
     db["sources"].insert_all([{"name": "monitor", "title": "Monitor"}, {"name": "vestnik", "title": "Vestnik"}])
+    load_reference_tables(db)  # the gazetteer and the criminal code, as `corpus process` loads them
     insert_doc(db, "a1", places=["kz-semey"], articles=["KZ-CC 256"], penalties=SEVEN_YEARS)
     insert_doc(db, "b1", places=["kz-taraz"], articles=["KZ-CC 256"], penalties=SEVEN_YEARS, published="2018-06-01",
                source="vestnik", lang="en")
@@ -183,3 +185,12 @@ def test_coverage_lists_every_month_with_zeros(corpus):
     assert note(chart) == "5 reports; 4 drawn, publication date not stated: 1"
     heat = chart_rows(corpus, "coverage-by-outlet")
     assert len({r["month"] for r in heat}) == 24 and {r["outlet"] for r in heat} == {"monitor (ru)", "vestnik (en)"}
+
+
+def test_cases_for_place_finds_a_case_by_any_of_its_places_through_the_summary(corpus):
+    def found(place: str) -> list[str]:
+        return [r["place"] for r in get(corpus, f"/corpus/cases_for_place.json?_shape=objects&place={place}")["rows"]]
+
+    assert found("kz-semey") == ["Semey"]
+    assert found("Zhambyl region") == ["Taraz"]  # a region includes its towns
+    assert found("kz-almaty") == []
