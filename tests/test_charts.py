@@ -108,8 +108,9 @@ def test_count_axes_tick_in_whole_numbers():
             for channel in ("x", "y"):
                 spec = (layer.get("encoding") or {}).get(channel) or {}
                 if spec.get("field") in ("cases", "reports"):
-                    axes.append((slug, spec.get("axis", {}).get("tickMinStep")))
-    assert axes and all(step == 1 for _, step in axes), axes
+                    axes.append((slug, spec.get("axis", {})))
+    # Vega's tickMinStep alone still puts ticks at 0.5 on a short axis: labels of those are blanked.
+    assert axes and all(a.get("format") == "d" and "datum.value % 1" in a.get("labelExpr", "") for _, a in axes), axes
 
 
 def test_the_penalty_chart_accounts_for_every_case_and_counts_equal_terms(corpus):
