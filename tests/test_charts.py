@@ -195,3 +195,12 @@ def test_cases_for_place_finds_a_case_by_any_of_its_places_through_the_summary(c
     assert found("kz-semey") == ["Semey"]
     assert found("Zhambyl region") == ["Taraz"]  # a region includes its towns
     assert found("kz-almaty") == []
+
+
+def test_list_facets_count_not_stated_once(corpus):
+    results = get(corpus, "/corpus/cases.json?_facet_array=articles")["facet_results"]
+    assert [k for k in results if k.startswith("articles")] == ["articles"]  # computed once
+    articles = {v["label"]: (v["count"], v["toggle_url"]) for v in results["articles"]["results"]}
+    assert articles["KZ-CC 256"][0] == 2 and articles[NOT_STATED][0] == 1
+    assert "articles=%5B%5D" in articles[NOT_STATED][1]
+    assert len(get(corpus, "/corpus/cases.json?articles=[]&_shape=objects")["rows"]) == 1

@@ -3,7 +3,8 @@
 metadata.yml lists them as `{summary: column}`. Two things differ from Datasette's column facet:
 
 - "not stated" is a value like any other: rows with no value are counted, shown as "not stated"
-  (the static report's words), and its link selects them (`column__isnull=1`).
+  (the static report's words), and its link selects them (`column__isnull=1`). The list facets
+  under "More facets" (`_facet_array=`) count the rows with an empty list the same way.
 - On an unfiltered page the counts come from `summary_facets` (corpus/summaries.py), which every
   command that changes cases or reports refreshes, instead of grouping every row per visit. When
   the summaries describe another state of the rows (a crawl added reports since), or the page is
@@ -15,9 +16,11 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from datasette import facets as datasette_facets
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
-from datasette.facets import ColumnFacet
+from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
+from datasette.plugins import pm
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from corpus.summaries import FACET_COLUMNS, STATE
@@ -88,6 +91,38 @@ class SummaryFacet(ColumnFacet):
         return []
 
 
+class ListFacet(ArrayFacet):
+    """Datasette's facet over a JSON list column ("More facets"), plus a "not stated" entry: the
+    rows whose list is empty (`[]`, what corpus group and process write when no report states the
+    fact), linked to those rows (`column=[]`)."""
+
+    async def facet_results(self):
+        results, timed_out = await super().facet_results()
+        for facet in results:
+            column = facet["name"]
+            try:
+                empty = (await self.ds.execute(
+                    self.database, f"select count(*) from ({self.sql}) where {escape_sqlite(column)} = '[]'",
+                    self.params, custom_time_limit=self.ds.setting("facet_time_limit_ms"))).first()[0]
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            if not empty:
+                continue
+            selected = (column, "[]") in self.get_querystring_pairs()
+            path = (path_with_removed_args(self.request, {column: "[]"}) if selected
+                    else path_with_added_args(self.request, {column: "[]"}))
+            facet["results"].append({"value": None, "label": NOT_STATED, "count": empty, "selected": selected,
+                                     "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path))})
+        return results, timed_out
+
+
+# Datasette's own facet classes, with its list facet replaced by ListFacet (the same type, so
+# the same `_facet_array=` links): registering both would compute every list facet twice.
+if pm.is_registered(datasette_facets):
+    pm.unregister(datasette_facets)
+
+
 @hookimpl
 def register_facet_classes():
-    return [SummaryFacet]
+    return [SummaryFacet, ColumnFacet, DateFacet, ListFacet]
