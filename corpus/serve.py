@@ -147,10 +147,10 @@ def serve(
 
     path = prepare(db_path)
     if workers > 1:
-        from corpus.serve_workers import listen, run_workers
+        from corpus.serve_workers import hold_port, run_workers
 
         try:
-            sock = listen(host, port)
+            sock = hold_port(host, port)
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         if ready:

@@ -81,3 +81,16 @@ def test_a_port_in_use_is_a_one_line_error(corpus_db):
     assert proc.returncode != 0
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot listen on 127.0.0.1:"), lines
+
+
+def test_a_port_another_corpus_serve_holds_is_refused(corpus_db):
+    port = free_port()
+    first = start(corpus_db, port)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/versions.json")
+        second = start(corpus_db, port)
+        out, err = second.communicate(timeout=60)
+        assert second.returncode != 0 and err.decode().startswith("Error: cannot listen on")
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
