@@ -195,7 +195,8 @@ def test_markup_in_a_report_stays_inert_text(tab, server):
 
 def test_charts_render(tab):
     page = tab.goto("/-/dashboards/overview")
-    for chart in ("cases-per-year", "penalties-by-article", "cases-by-region"):
+    for chart in ("cases-per-year", "penalties-by-article", "cases-by-region", "coverage-by-language",
+                  "coverage-by-outlet"):
         page.wait_for_selector(f"#chart-{chart} canvas, #chart-{chart} svg")
     tab.shot("charts", full_page=True)
 
