@@ -64,8 +64,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     # cases of a place are found by index instead of reading every case's JSON (cases_for_place).
     "summary_case_places": (
         "place_id TEXT, case_id TEXT",
-        "SELECT place_id, id FROM cases WHERE place_id IS NOT NULL "
-        "UNION SELECT p.value, c.id FROM cases c, json_each(c.places) p",
+        # UNION ALL, not UNION: sorting every row to drop the rare repeat took 3.5 of 4.6 s at 1M;
+        # the query looks case ids up with IN, so a repeated row changes nothing.
+        "SELECT p.value, c.id FROM cases c, json_each(c.places) p UNION ALL "
+        "SELECT c.place_id, c.id FROM cases c WHERE c.place_id IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM json_each(c.places) q WHERE q.value = c.place_id)",
     ),
     "summary_facets": (
         "tbl TEXT, col TEXT, value, count INTEGER",
@@ -108,9 +111,13 @@ def refresh(db: sqlite_utils.Database) -> None:
 
     with transaction(db):
         ensure(db)
-        for name, (_, select) in SUMMARIES.items():
-            db.execute(f"DELETE FROM [{name}]")
+        for name, (columns, select) in SUMMARIES.items():
+            # Made anew rather than emptied: deleting 600,000 indexed rows cost more than the
+            # aggregate itself; the index is built once, after the rows.
+            db.execute(f"DROP TABLE [{name}]")
+            db.execute(f"CREATE TABLE [{name}] ({columns})")
             db.execute(f"INSERT INTO [{name}] {select}")
+        ensure(db)
         db.execute(f"DELETE FROM [{STATE}]")
         db.execute(f"INSERT INTO [{STATE}] SELECT (SELECT max(rowid) FROM documents), "
                    "(SELECT max(rowid) FROM cases), ?", [now()])
