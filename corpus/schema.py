@@ -244,6 +244,8 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("cases", ["stage", "last_published", "region", "year"], False),
     # Covers the canned query cases_per_year and the dashboard's cases per year and stage.
     ("cases", ["year", "stage", "country", "n_documents"], False),
+    # cases_for_place finds a place's cases by their main place.
+    ("cases", ["place_id"], False),
     ("mentions", ["document_id"], False),
     ("mentions", ["kind", "value"], False),
     ("case_documents", ["case_id"], False),

@@ -60,16 +60,6 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "month TEXT, source TEXT, lang TEXT, reports INTEGER",
         f"SELECT {MONTH.format(col='published')}, source, lang, count(*) FROM documents GROUP BY 1, 2, 3",
     ),
-    # Every place of every case (the main place and each place its reports name), so that the
-    # cases of a place are found by index instead of reading every case's JSON (cases_for_place).
-    "summary_case_places": (
-        "place_id TEXT, case_id TEXT",
-        # UNION ALL, not UNION: sorting every row to drop the rare repeat took 3.5 of 4.6 s at 1M;
-        # the query looks case ids up with IN, so a repeated row changes nothing.
-        "SELECT p.value, c.id FROM cases c, json_each(c.places) p UNION ALL "
-        "SELECT c.place_id, c.id FROM cases c WHERE c.place_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM json_each(c.places) q WHERE q.value = c.place_id)",
-    ),
     "summary_facets": (
         "tbl TEXT, col TEXT, value, count INTEGER",
         " UNION ALL ".join(
@@ -77,8 +67,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
             for table, cols in FACET_COLUMNS.items() for col in cols),
     ),
 }
-SUMMARY_INDEXES = {"summary_facets": ("tbl", "col"), "summary_coverage": ("month", "source", "lang"),
-                   "summary_case_places": ("place_id", "case_id")}
+SUMMARY_INDEXES = {"summary_facets": ("tbl", "col"), "summary_coverage": ("month", "source", "lang")}
 STATE = "summary_state"
 
 

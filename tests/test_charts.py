@@ -188,15 +188,6 @@ def test_coverage_lists_every_month_with_zeros(corpus):
     assert len({r["month"] for r in heat}) == 24 and {r["outlet"] for r in heat} == {"monitor (ru)", "vestnik (en)"}
 
 
-def test_cases_for_place_finds_a_case_by_any_of_its_places_through_the_summary(corpus):
-    def found(place: str) -> list[str]:
-        return [r["place"] for r in get(corpus, f"/corpus/cases_for_place.json?_shape=objects&place={place}")["rows"]]
-
-    assert found("kz-semey") == ["Semey"]
-    assert found("Zhambyl region") == ["Taraz"]  # a region includes its towns
-    assert found("kz-almaty") == []
-
-
 def test_list_facets_count_not_stated_once(corpus):
     results = get(corpus, "/corpus/cases.json?_facet_array=articles")["facet_results"]
     assert [k for k in results if k.startswith("articles")] == ["articles"]  # computed once
