@@ -3,10 +3,15 @@
     .venv/bin/python -m benchmarks.synth --documents 200000 --db /tmp/synth.db
     .venv/bin/python -m benchmarks.serve --db /tmp/synth.db [--clients 50] [--single 30]
         [--max-requests 2000] [--max-seconds 60] [--format json|html] [--only NAME ...]
+        [--workers N] [--before DIR] [--clients-for NAME ...]
 
-It starts the real server, `corpus serve --db PATH --port P` (uvicorn, one worker, the database
+It starts the real server, `corpus serve --db PATH --port P [--workers N]` (uvicorn, the database
 opened immutable as in production) on a free 127.0.0.1 port, in its own process, and drives it
-over loopback HTTP with httpx from this process. Each scenario is a list of request paths
+over loopback HTTP with httpx from this process. With `--before DIR` (a checkout of earlier code,
+e.g. `git worktree add /tmp/before <commit>`), that code's `corpus serve` (one process) runs too,
+on another port, and each scenario is measured on the earlier code and then on this one, back to
+back, so both see the same machine load; each server answers with its own metadata.yml (its own
+canned queries and dashboard). Each scenario is a list of request paths
 cycled through (realistic parameters: place names, organisations, case ids that exist):
 
 - full-text search (places, organisations, and common words such as "вербовка"/"recruitment"
@@ -15,7 +20,9 @@ cycled through (realistic parameters: place names, organisations, case ids that 
 - faceted table pages with the default facets of metadata.yml: documents, by lang and by
   source; cases, by region, stage and year; and a click on "More facets" (the array facet on
   cases.articles);
-- every other canned query, with parameters drawn from the corpus.
+- every other canned query, with parameters drawn from the corpus;
+- the dashboard's charts (/-/dashboards/overview), each as the page's script fetches it: its SQL
+  (metadata.yml) against /corpus.json, with no country chosen.
 
 Single client: `--single` sequential requests per scenario (after one warm-up request), once the
 server has finished any work left from the scenario before (requests whose client timed out are
@@ -60,8 +67,9 @@ def q(path: str, **params) -> str:
     return path + ("?" + urllib.parse.urlencode(params) if params else "")
 
 
-def scenarios(db_path: Path, fmt: str) -> dict[str, list[str]]:
-    """Scenario name -> request paths, with parameters that exist in this corpus."""
+def scenarios(db_path: Path, fmt: str, metadata: dict) -> dict[str, list[str]]:
+    """Scenario name -> request paths, with parameters that exist in this corpus; the canned
+    queries and charts are those of `metadata` (a server's metadata.yml)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     one = lambda sql: [r[0] for r in conn.execute(sql)]  # noqa: E731
     busy = one("SELECT case_id FROM case_documents GROUP BY case_id HAVING count(*) >= 3 LIMIT 20")
@@ -70,6 +78,8 @@ def scenarios(db_path: Path, fmt: str) -> dict[str, list[str]]:
     years = one("SELECT year FROM cases GROUP BY year ORDER BY year DESC LIMIT 6")
     sources_ru = one("SELECT source FROM documents WHERE lang = 'ru' GROUP BY source ORDER BY count(*) DESC LIMIT 5")
     conn.close()
+    queries = metadata["databases"]["corpus"].get("queries", {})
+    charts = metadata.get("plugins", {}).get("datasette-dashboards", {}).get("overview", {}).get("charts", {})
     x = "." + fmt if fmt == "json" else ""
     d = f"/corpus/documents{x}"
     c = f"/corpus/cases{x}"
@@ -101,7 +111,27 @@ def scenarios(db_path: Path, fmt: str) -> dict[str, list[str]]:
         "cases_for_place": [q(f"/corpus/cases_for_place{x}", place=v) for v in
                             ("kz-semey", "Almaty", "Алматы", "Kulsary", "kz-east-kazakhstan-region", "Zhanaozen")],
         "map": [f"/corpus/map{x}"],
+        **({"coverage_by_month": [f"/corpus/coverage_by_month{x}"]} if "coverage_by_month" in queries else {}),
+        **{f"dashboard: {slug}": [q("/corpus.json", sql=chart_sql(chart["query"]), _shape="objects")]
+           for slug, chart in charts.items()},
     }
+
+
+def chart_sql(sql: str) -> str:
+    """A dashboard chart's query with its optional filters left out (nothing chosen)."""
+    import re
+
+    return re.sub(r"\[\[.*?\]\]", "", sql)
+
+
+def code_metadata(code: Path | None) -> dict:
+    """The metadata.yml of a checkout (None: this one), as its `corpus serve` loads it."""
+    if code is None:
+        return load_metadata()[0]
+    import yaml
+
+    path = code / "corpus" / "metadata.yml"
+    return yaml.safe_load((path if path.exists() else code / "metadata.yml").read_text("utf-8"))
 
 
 class Result:
@@ -191,11 +221,15 @@ async def drain(client: httpx.AsyncClient, max_seconds: float = 120) -> float:
     return time.perf_counter() - t0
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen:
+def start_server(db: Path, port: int, code: Path | None = None, workers: int = 1) -> subprocess.Popen:
+    """`corpus serve` of this checkout, or of the checkout `code`."""
+    more = ["--workers", str(workers)] if workers > 1 else []
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "corpus.cli", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        [sys.executable, "-m", "corpus.cli", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port), *more],
+        cwd=code or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.time() + 300
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -211,43 +245,72 @@ def start_server(db: Path, port: int) -> subprocess.Popen:
 
 
 async def bench(args) -> dict:
+    """{"after": results, "before": results (with --before)}: each a dict as `markdown` reads."""
     _, settings = load_metadata()
     limit_s = int(settings.get("sql_time_limit_ms", 1000)) / 1000
-    all_scenarios = scenarios(args.db, args.format)
-    if args.only:
-        all_scenarios = {k: v for k, v in all_scenarios.items() if any(o in k for o in args.only)}
-    port = free_port()
-    t = time.perf_counter()
-    proc = start_server(args.db, port)
-    startup = time.perf_counter() - t
-    out = {"db": str(args.db), "db_size_mb": round(args.db.stat().st_size / 2**20, 1), "format": args.format,
-           "server_startup_s": round(startup, 1), "sql_time_limit_ms": int(limit_s * 1000),
-           "clients": args.clients, "scenarios": {}}
+    codes = {"after": None, **({"before": args.before} if args.before else {})}
+    plans = {}
+    for label, code in codes.items():
+        found = scenarios(args.db, args.format, code_metadata(code))
+        if args.only:
+            found = {k: v for k, v in found.items() if any(o in k for o in args.only)}
+        plans[label] = found
+    names = list(dict.fromkeys(n for plan in plans.values() for n in plan))
+    servers, outs, clients = {}, {}, {}
     limits = httpx.Limits(max_connections=max(1, args.clients), max_keepalive_connections=max(1, args.clients))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=args.timeout, limits=limits) as client:
-            for name, paths in all_scenarios.items():
+        for label, code in codes.items():
+            port = free_port()
+            t = time.perf_counter()
+            workers = args.workers if label == "after" else 1
+            servers[label] = start_server(args.db, port, code, workers)
+            outs[label] = {"db": str(args.db), "db_size_mb": round(args.db.stat().st_size / 2**20, 1),
+                           "format": args.format, "code": str(code or ROOT), "workers": workers,
+                           "server_startup_s": round(time.perf_counter() - t, 1),
+                           "sql_time_limit_ms": int(limit_s * 1000), "clients": args.clients, "scenarios": {}}
+            clients[label] = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=args.timeout, limits=limits)
+        for name in names:
+            concurrent = args.clients and (not args.clients_for or any(o in name for o in args.clients_for))
+            for label in codes:
+                paths, client = plans[label].get(name), clients[label]
                 if not paths:
                     continue
                 await drain(client)
                 single = await run_single(client, paths, args.single, limit_s, args.format)
                 conc = (await run_concurrent(client, paths, args.clients, args.max_requests, args.max_seconds,
-                                             limit_s, args.format) if args.clients else None)
-                drained = await drain(client) if args.clients else 0
-                out["scenarios"][name] = {"paths": paths[:2], "single": single, "concurrent": conc,
-                                          "drain_s": round(drained, 1)}
-                print(f"{name}: single p50 {single['p50_ms']} p95 {single['p95_ms']} | "
+                                             limit_s, args.format) if concurrent else None)
+                drained = await drain(client) if concurrent else 0
+                outs[label]["scenarios"][name] = {"paths": paths[:2], "single": single, "concurrent": conc,
+                                                  "drain_s": round(drained, 1)}
+                print(f"{label} {name}: single p50 {single['p50_ms']} p95 {single['p95_ms']} | "
                       f"{args.clients} clients p50 {conc and conc['p50_ms']} p95 {conc and conc['p95_ms']} "
                       f"n {conc and conc['n']} errors {single['errors'] or ''}{(conc or {}).get('errors') or ''} "
                       f"facets_timed_out {single['facets_timed_out'] or ''}{(conc or {}).get('facets_timed_out') or ''}",
                       file=sys.stderr, flush=True)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return out
+        for client in clients.values():
+            await client.aclose()
+        for proc in servers.values():
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return outs
+
+
+def comparison(outs: dict) -> str:
+    """Before and after side by side: the p95 of each scenario."""
+    before, after = outs["before"]["scenarios"], outs["after"]["scenarios"]
+    clients = outs["after"]["clients"]
+    lines = [f"| scenario | 1 client p95 ms, before | after | {clients} clients p95 ms, before | after |",
+             "|---|---:|---:|---:|---:|"]
+    for name in dict.fromkeys([*before, *after]):
+        b, a = before.get(name) or {}, after.get(name) or {}
+        cell = lambda s, k: "" if not s or not s.get(k) else s[k]["p95_ms"]  # noqa: E731
+        lines.append(f"| {name} | {cell(b, 'single')} | {cell(a, 'single')} | {cell(b, 'concurrent')} | "
+                     f"{cell(a, 'concurrent')} |")
+    return "\n".join(lines)
 
 
 def markdown(out: dict) -> str:
@@ -279,11 +342,17 @@ def main(argv=None) -> None:
     p.add_argument("--only", nargs="*", help="run only scenarios whose name contains one of these")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--timeout", type=float, default=30, help="client timeout per request, seconds (counted as an error)")
+    p.add_argument("--workers", type=int, default=1, help="server processes of this checkout (corpus serve --workers)")
+    p.add_argument("--before", type=Path, help="a checkout of earlier code, measured too, scenario by scenario")
+    p.add_argument("--clients-for", nargs="*", help="run the concurrent phase only for scenarios whose name contains one of these")
     args = p.parse_args(argv)
-    out = asyncio.run(bench(args))
+    outs = asyncio.run(bench(args))
     if args.json:
-        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), "utf-8")
-    print(markdown(out))
+        args.json.write_text(json.dumps(outs, ensure_ascii=False, indent=1), "utf-8")
+    for label, out in outs.items():
+        print(f"\n{label} ({out['code']}, {out['workers']} process(es)):\n\n{markdown(out)}")
+    if "before" in outs:
+        print("\n" + comparison(outs))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
 from nlp.vocabulary import EMBEDDING_DIM, STAGES, furthest_stage, highest_court
 
-from corpus import curation
+from corpus import curation, summaries
 from corpus.database import now, to_json
 from corpus.search import case_search_text
 from corpus.transaction import transaction
@@ -146,9 +146,10 @@ def case_row(cid: str, members: list[dict]) -> dict:
     # The title of the most advanced report (a verdict over a detention) names the case best.
     lead = max(members, key=lambda d: (STAGES.index(d["stage"]) if d.get("stage") in STAGES else -1,
                                        d.get("published") or ""))
-    # The year a case surfaced: its first report (event dates can reach back years, e.g. a
-    # moratorium "since 2003" named in a 2016 verdict).
-    year = int((published or events or ["0"])[0][:4]) or None
+    # The year a case surfaced: the year of its first report's publication date, and nothing else
+    # (event dates can reach back years, e.g. a moratorium "since 2003" named in a 2016 verdict);
+    # with no publication date the year is not stated.
+    year = int(published[0][:4]) if published else None
     return {
         "id": cid, "title": lead["title"],
         "signature": to_json({"places": sorted(places), "articles": sorted({a for d in members for a in d["articles"]})}),
@@ -259,6 +260,7 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
             db["similar_cases"].insert_all(similar)
         for event in events:
             db["case_history"].insert({**event, "at": now(), "detail": None})
+        summaries.refresh(db)
     return GroupResult(
         documents=len(docs), cases=len(assigned),
         multi_document_cases=sum(1 for g in assigned.values() if len(g) > 1),

@@ -20,6 +20,7 @@ from corpus.database import StoreError, describe_sqlite_error, open_db
 from corpus.locks import stage_lock
 from corpus.process import MAX_BATCH_SIZE, MAX_PROCESSES
 from corpus.progress import Progress
+from corpus.serve_workers import MAX_WORKERS as MAX_SERVE_WORKERS
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -505,13 +506,17 @@ def group_texts(file):
 @click.option("--edit", is_flag=True,
               help="For the study team, on 127.0.0.1 only: log in at /-/login as \"editor\" with the password "
                    "in $CORPUS_EDIT_PASSWORD to correct, merge, split and review cases on their pages.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, MAX_SERVE_WORKERS),
+              help="Server processes answering on the port (one per core serves many readers at once).")
 @user_errors
-def serve(db_path, host, port, live, settings, edit):
+def serve(db_path, host, port, live, settings, edit, workers):
     """Serve the corpus with Datasette, read-only: search, facets, case pages, map and charts.
 
     Example: corpus serve --port 8001
 
     Example: CORPUS_EDIT_PASSWORD=... corpus serve --edit --db corpus.db
+
+    Example: corpus serve --workers 4 --host 0.0.0.0
     """
     import os
 
@@ -525,8 +530,9 @@ def serve(db_path, host, port, live, settings, edit):
         if not password:
             raise Fail(f"--edit needs a password in ${EDIT_PASSWORD_ENV}")
     mode = " (edit mode: log in at /-/login)" if edit else ""
+    processes = f" ({workers} processes)" if workers > 1 else ""
     sys.exit(run(db_path, host=host, port=port, live=live, settings=settings, edit_password=password,
-                 ready=lambda url: click.echo(f"serving {db_path} on {url}{mode}", err=True)))
+                 workers=workers, ready=lambda url: click.echo(f"serving {db_path} on {url}{mode}{processes}", err=True)))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -30,8 +30,10 @@ from typing import IO, Iterable
 
 import sqlite_utils
 
+from corpus import summaries
 from corpus.curation_fields import BadValue, Field, field_of
 from corpus.database import now, to_json
+from corpus.transaction import transaction
 
 REVIEW_STATUSES = ("unreviewed", "reviewed", "disputed")
 # The columns of `corpus corrections --format csv`, in order; an import needs target_id, field
@@ -106,7 +108,7 @@ def correct(db: sqlite_utils.Database, target_id: str, field_name: str, value: s
     """Record a correction and apply it at once; returns the corrections row."""
     target = target_of(db, target_id)
     field = _field(target, field_name)
-    with db.conn:
+    with transaction(db):
         row = _record(db, target, target_id, field, value, note=note, by=by, at=at)
         refresh_cases(db, _cases_of(db, target, target_id))
     return row
@@ -158,7 +160,7 @@ def review(db: sqlite_utils.Database, case_id: str, status: str, *, note: str | 
         raise CurationError(f"status must be one of {', '.join(REVIEW_STATUSES)}, not {status!r}")
     case = _case(db, case_id)
     resolve = _resolver(db, {case_id})
-    with db.conn:
+    with transaction(db):
         # Reviews of cases the grouping merged into this one are superseded by this one.
         for rev in list(db.query("SELECT case_id FROM case_reviews WHERE case_id != ?", [case_id])):
             if resolve(rev["case_id"]) == case_id:
@@ -181,7 +183,7 @@ def merge_cases(db: sqlite_utils.Database, keep_id: str, other_id: str, *, note:
     _case(db, keep_id), _case(db, other_id)
     documents = _members(db, keep_id) + _members(db, other_id)
     who = person(by)
-    with db.conn:
+    with transaction(db):
         db["case_edits"].insert({"action": "merge", "case_id": keep_id, "other_case_id": other_id,
                                  "documents": to_json(sorted(documents)), "note": note, "by": who, "at": now()})
         db.execute("UPDATE case_documents SET case_id = ? WHERE case_id = ?", [keep_id, other_id])
@@ -212,7 +214,7 @@ def split_case(db: sqlite_utils.Database, case_id: str, document_ids: Iterable[s
         r["case_id"] for r in db.query("SELECT case_id FROM case_history")}
     new_id = _new_id(moving[0], taken)
     who = person(by)
-    with db.conn:
+    with transaction(db):
         db["case_edits"].insert({"action": "split", "case_id": case_id, "other_case_id": new_id,
                                  "documents": to_json(moving), "note": note, "by": who, "at": now()})
         db["cases"].insert({"id": new_id})  # filled by refresh_cases below; case_documents points at it
@@ -375,6 +377,7 @@ def refresh_cases(db: sqlite_utils.Database, case_ids: Iterable[str]) -> None:
         db.execute("DELETE FROM cases WHERE id = ?", [cid])
     if rows:
         db["cases"].upsert_all(rows, pk="id")
+    summaries.refresh(db)
 
 
 # --- reading and sharing --------------------------------------------------------------------
@@ -432,7 +435,7 @@ def import_csv(db: sqlite_utils.Database, stream: IO[str]) -> ImportResult:
         plan.append((target, target_id, field, rec))
     imported = skipped = 0
     touched: set[str] = set()
-    with db.conn:
+    with transaction(db):
         for target, target_id, field, rec in plan:
             at = (rec.get("at") or "").strip() or None
             same = next(db.query("SELECT 1 FROM corrections WHERE target = ? AND target_id = ? AND field = ? "

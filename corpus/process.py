@@ -16,7 +16,7 @@ from nlp.facts import FACTS, Facts
 from nlp.spans import sentence_span
 from nlp.vocabulary import LANGUAGES
 
-from corpus import curation
+from corpus import curation, summaries
 from corpus.reference import load_reference_tables
 from corpus.search import search_text
 from corpus.database import now, to_json
@@ -144,9 +144,11 @@ def run_process(
         processed += len(batch)
         if progress:
             progress(len(batch))
-    # People's corrections of documents outlive extraction (corpus/curation.py).
-    with db.conn:
+    # People's corrections of documents outlive extraction (corpus/curation.py); the summaries
+    # the pages read follow the new facts in the same transaction.
+    with transaction(db):
         curation.apply_to_documents(db)
+        summaries.refresh(db)
     return ProcessResult(processed=processed, mentions=mentions, too_long=too_long)
 
 

@@ -21,6 +21,7 @@ import sqlite_utils
 from crawler.encoding import decode_html
 from crawler.pipelines import STEPS
 
+from corpus import summaries
 from corpus.page_store import store_document
 from corpus.database import document_id
 from corpus.transaction import transaction
@@ -59,6 +60,7 @@ def rebuild_documents(db: sqlite_utils.Database) -> dict:
             store_document(db, item, row["raw_id"])
             db.execute("DELETE FROM rejected_pages WHERE url = ?", [row["page_url"]])
             admitted += 1
+        summaries.refresh(db)
     return {"pages": pages, "changed": changed, "kept": kept, "rejected": len(rejected), "admitted": admitted}
 
 

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from nlp.facts import case_columns, stored_facts
 
+from corpus import summaries
 from corpus.transaction import transaction
 
 # Stamped in the header of every corpus database (`PRAGMA application_id`): "CASE" in ASCII.
@@ -249,6 +250,8 @@ INDEXES: list[tuple[str, list[str], bool]] = [
     ("cases", ["stage", "last_published", "region", "year"], False),
     # Covers the canned query cases_per_year and the dashboard's cases per year and stage.
     ("cases", ["year", "stage", "country", "n_documents"], False),
+    # cases_for_place finds a place's cases by their main place.
+    ("cases", ["place_id"], False),
     ("mentions", ["document_id"], False),
     ("mentions", ["kind", "value"], False),
     ("case_documents", ["case_id"], False),
@@ -325,6 +328,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for table, columns in FTS.items():
             # replace=True rebuilds an index whose columns or tokenizer changed, and leaves a current one alone.
             db[table].enable_fts(columns, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+        # The aggregates pages read (corpus/summaries.py); a file from before them gets them filled once.
+        if summaries.ensure(db):
+            summaries.refresh(db)
         if state != CURRENT or db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

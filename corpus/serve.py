@@ -137,13 +137,27 @@ def serve(
     settings: Iterable[tuple[str, Any]] = (),
     ready: Callable[[str], None] | None = None,
     edit_password: str | None = None,
+    workers: int = 1,
 ) -> int:
     """Run Datasette in the foreground until interrupted; returns an exit code. `ready` is
-    called with the URL once the database has been checked, before serving starts."""
+    called with the URL once the database has been checked, before serving starts. With
+    `workers` > 1, that many processes answer on the port (corpus/serve_workers.py)."""
     import uvicorn
     from datasette.cli import run_sync
 
-    ds = build(prepare(db_path), live=live, settings=settings, edit_password=edit_password)
+    path = prepare(db_path)
+    if workers > 1:
+        from corpus.serve_workers import hold_port, run_workers
+
+        try:
+            sock = hold_port(host, port)
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        if ready:
+            ready(f"http://{host}:{port}/")
+        return run_workers(sock, workers, lambda: build(path, live=live, settings=settings,
+                                                        edit_password=edit_password).app())
+    ds = build(path, live=live, settings=settings, edit_password=edit_password)
     run_sync(ds.invoke_startup)
     if ready:
         ready(f"http://{host}:{port}/")

@@ -269,7 +269,8 @@ def test_the_sql_editor_opens_behind_view_and_edit_sql(tab):
 
 def test_charts_render(tab):
     page = tab.goto("/-/dashboards/overview")
-    for chart in ("cases-per-year", "penalties-by-article", "cases-by-region"):
+    for chart in ("cases-per-year", "penalties-by-article", "cases-by-region", "coverage-by-language",
+                  "coverage-by-outlet"):
         page.wait_for_selector(f"#chart-{chart} canvas, #chart-{chart} svg")
     tab.shot("charts", full_page=True)
 
