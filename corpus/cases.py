@@ -263,15 +263,30 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     )
 
 
-def group_texts(rows: list[dict]) -> list[dict]:
-    """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
+@dataclass
+class TextGrouping:
+    """What `corpus group-texts` computes: every row's signature and vector (row order), and the
+    groups of the case reports among them."""
+
+    docs: list[dict]
+    vectors: np.ndarray
+    groups: list[list[str]]
+
+
+def group_text_rows(rows: list[dict]) -> TextGrouping:
+    """Extract and group texts with no database: only case reports form groups."""
     prepared = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"),
                  "published": r.get("published"), "title": r.get("title")} for r in rows]
     docs, vectors = grouping.prepare(prepared)
     keep = [i for i, d in enumerate(docs) if d["is_case_report"]]
     groups = grouping.group([docs[i] for i in keep], vectors[keep] if len(keep) else None)
+    return TextGrouping(docs, vectors, groups)
+
+
+def group_texts(rows: list[dict]) -> list[dict]:
+    """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
     case_of: dict[str, str] = {}
-    for members in groups:
+    for members in group_text_rows(rows).groups:
         cid = _new_id(members[0], set(case_of.values()))
         for m in members:
             case_of[m] = cid

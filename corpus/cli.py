@@ -596,6 +596,37 @@ def reextract(db_path):
                err=True)
 
 
+def _evaluate_grouping(gold_paths, texts_dir, show_errors):
+    from nlp.evaluate import load_gold
+
+    from corpus.group_evaluation import evaluate_grouping, format_report, realtext_rows
+    from corpus.realtext import RealTextError, load_records
+
+    if texts_dir:
+        if not gold_paths:
+            raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
+        try:
+            records = load_records(list(gold_paths))
+        except RealTextError as exc:
+            raise Fail(str(exc)) from None
+        rows, _ = realtext_rows(records, texts_dir)
+        if not rows:
+            raise Fail(f"none of the {len(records)} labelled texts is in {texts_dir} (see tests/realtext/README.md)")
+    else:
+        paths = gold_paths or (Path(__file__).resolve().parent.parent / "tests" / "gold" / "groups.jsonl",)
+        rows = []
+        for path in paths:
+            if not Path(path).exists():
+                raise Fail(f"gold file {path} does not exist (use --gold)")
+            try:
+                rows += load_gold(path)
+            except ValueError as exc:
+                raise Fail(f"{path}: not a gold file ({exc})") from None
+        if any(not isinstance(r, dict) or not isinstance(r.get("text"), str) or "case" not in r for r in rows):
+            raise Fail("a grouping gold line needs \"id\", \"text\" and \"case\" (or use --texts for real reports)")
+    click.echo(format_report(evaluate_grouping(rows), errors=show_errors))
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("--gold", "gold_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold file (default: tests/gold/extraction.jsonl); with --texts, labelled real reports "
@@ -603,15 +634,23 @@ def reextract(db_path):
 @click.option("--texts", "texts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of retrieved real-report texts (<sha1>.txt): score the real-report set.")
 @click.option("--errors", "show_errors", is_flag=True, help="List every disagreement with the gold.")
+@click.option("--grouping", is_flag=True,
+              help="Score case grouping as group-texts does it: pairwise and B-cubed F1, cross-language pairs, "
+                   "near misses merged, non-case pages joined, case reports left out (default gold: "
+                   "tests/gold/groups.jsonl; with --texts, the labelled real reports).")
 @user_errors
-def evaluate(gold_paths, texts_dir, show_errors):
+def evaluate(gold_paths, texts_dir, show_errors, grouping):
     """Score extraction (P/R/F1 per field and language) against the hand-written gold snippets,
     or, with --texts, against the labelled real reports (also document type and the crawl's
-    relevance gate).
+    relevance gate); with --grouping, score case grouping instead.
 
     Example: corpus evaluate --errors
     Example: corpus evaluate --gold tests/realtext/ru-case.jsonl --gold tests/realtext/look.jsonl --texts texts/
+    Example: corpus evaluate --grouping --gold tests/realtext/grp.jsonl --texts texts/ --errors
     """
+    if grouping:
+        _evaluate_grouping(gold_paths, texts_dir, show_errors)
+        return
     if texts_dir:
         from corpus.realtext import RealTextError, format_scores, load_records, score
 

@@ -379,3 +379,9 @@ def similar_cases(case_ids: list[str], centroids: np.ndarray, k: int) -> list[tu
         for j, s in near[:k]:
             out.append((case_ids[i], case_ids[j], round(s, 4)))
     return out
+
+
+def explain_pair(a: dict, b: dict, similarity: float | None, *, same_group: bool = False,
+                 th: Thresholds | None = None) -> str:
+    sig = pair_score(a, b, th)
+    return f"signature {sig} similarity {similarity:.3f} link {link_score(a, b, similarity, th)} same_group {same_group}"
