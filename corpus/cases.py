@@ -231,6 +231,11 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     # People's merges and splits (corpus/curation.py) hold over whatever the machine decides.
     groups = curation.constrain_groups(db, [g for g, _ in scored])
     best = {doc: score for _, scores in scored for doc, score in scores.items()}
+    def explain(doc_ids: list[str]) -> dict[str, dict]:
+        members = [by_id[d] for d in doc_ids]
+        member_vectors = vectors[[index[d] for d in doc_ids]] if vectors is not None else None
+        return {e["document_id"]: e for e in grouping.explain_case(members, member_vectors)}
+
     # One transaction from reading the previous ids to the new case tables: readers (`serve
     # --live`) see the old cases until the commit, and a run that had to wait for another
     # carries that run's ids over, so it records no merge twice.
@@ -250,8 +255,12 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         if rows:
             db["cases"].insert_all(rows)
         for cid, doc_ids in assigned.items():
+            why = explain(doc_ids)
             db["case_documents"].insert_all(
-                {"case_id": cid, "document_id": d, "similarity": best.get(d)} for d in doc_ids)
+                {"case_id": cid, "document_id": d, "similarity": best.get(d), "linked_to": why[d]["linked_to"],
+                 "explanation": why[d]["reason"], "evidence": to_json({k: v for k, v in why[d].items()
+                                                                      if k not in ("document_id", "reason")})}
+                for d in doc_ids)
         if similar:
             db["similar_cases"].insert_all(similar)
         for event in events:
@@ -261,6 +270,16 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         multi_document_cases=sum(1 for g in assigned.values() if len(g) > 1),
         cross_language_cases=sum(1 for g in assigned.values() if len({by_id[i]["lang"] for i in g}) > 1),
     )
+
+
+def case_explanation(db: sqlite_utils.Database, case_id: str) -> list[dict] | None:
+    """Why each report is in case `case_id`, as the last grouping recorded it (None: no such case)."""
+    if not db["cases"].exists() or not db.execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone():
+        return None
+    return list(db.query(
+        "SELECT cd.document_id, d.lang, substr(d.published, 1, 10) AS published, d.title, cd.linked_to, "
+        "cd.explanation, cd.evidence FROM case_documents cd JOIN documents d ON d.id = cd.document_id "
+        "WHERE cd.case_id = ? ORDER BY d.published, cd.document_id", [case_id]))
 
 
 @dataclass

@@ -447,8 +447,11 @@ def process(db_path, everything, batch_size, n_process):
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--rebuild", is_flag=True, help="Embed every document again (new model), then regroup.")
+@click.option("--explain", "explain_id", metavar="CASE_ID",
+              help="Do not regroup: print why each report is in case CASE_ID (the report it links to, the "
+                   "facts shared, the contradictions checked, the similarity and the score).")
 @user_errors
-def group(db_path, rebuild):
+def group(db_path, rebuild, explain_id):
     """Group processed case reports into cases; case ids stay stable across runs.
 
     Incremental by default: only documents without a vector are embedded; every case report
@@ -456,10 +459,24 @@ def group(db_path, rebuild):
     (CORPUS_EMBEDDING_MODEL names any sentence-transformers model).
 
     Example: corpus group --db corpus.db
+
+    Example: corpus group --explain case-0123456789 --db corpus.db
     """
     from nlp.embeddings import ModelMissing
 
-    from corpus.cases import run_group
+    from corpus.cases import case_explanation, run_group
+
+    if explain_id is not None:
+        if rebuild:
+            raise Fail("--explain reads the last grouping; run --rebuild on its own")
+        rows = case_explanation(open_db(db_path, create=False, readonly=True), explain_id)
+        if rows is None:
+            raise Fail(f"no case {explain_id!r} in {db_path} (case ids are in the cases table)")
+        click.echo(f"case {explain_id}: {len(rows)} report{'s' if len(rows) != 1 else ''}")
+        for r in rows:
+            click.echo(f"{r['document_id']}  {r['lang']}  {r['published'] or '(no date)'}  {r['title'] or ''}")
+            click.echo(f"    {r['explanation'] or 'no explanation recorded: run corpus group'}")
+        return
 
     with stage_db(db_path, "group") as db:
         try:
