@@ -185,17 +185,21 @@ def own_years(doc: dict) -> tuple[int, float] | None:
 
     The publication year when there is one. Without it, the latest year the report names (a
     year-only date agrees with any date of that year); but a report that dates events by day
-    or month without a year ("on 2 November") tells of its own, recent, year and names older
-    years only as background, so that latest year is then only a lower bound."""
+    or month without a year ("on 2 November") and names its latest year only bare ("in 2006")
+    tells of its own, recent, year and of older years as background, so that latest year is
+    then only a lower bound."""
     published = doc.get("published")
     if published and published[:4].isdigit():
         return int(published[:4]), int(published[:4])
     dates = doc.get("event_dates") or []
     years = [int(d[:4]) for d in dates if d[:4].isdigit()]
-    yearless = any(d.startswith("--") for d in dates)
-    if yearless:
-        return (max(years), float("inf")) if years else None
-    return (max(years), max(years)) if years else None
+    if not years:
+        return None
+    # A date with its month ("27 May 2015") dates the report's own events, the yearless ones too.
+    dated = [int(d[:4]) for d in dates if d[:4].isdigit() and len(d) >= 7]
+    if any(d.startswith("--") for d in dates) and (not dated or max(dated) < max(years)):
+        return max(years), float("inf")
+    return max(years), max(years)
 
 
 def _span(years: tuple[int, float]) -> str:
@@ -227,11 +231,12 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     ra, rb = set(a.get("regions") or []), set(b.get("regions") or [])
     # The first case place (title or lead) is where the case is; a place named later may be
     # another case in passing, or another court (an appeal in the capital, a hearing elsewhere).
-    # One report's main place must be among the other's places or regions.
+    # One report's main place must be among the other's places or regions, or the two must
+    # name a place in common (the town of the case, when the main places are two courts).
     ma, mb = (a.get("places") or [None])[0], (b.get("places") or [None])[0]
     if ma and mb:
         out.checked.append("place")
-        if not (_within(ma, pb | rb) or _within(mb, pa | ra)):
+        if not (pa & pb or _within(ma, pb | rb) or _within(mb, pa | ra)):
             return out.contradict("place", f"{ma} vs {mb}")
     if pa & pb:
         out.add(2.0, "place", ", ".join(sorted(pa & pb)))

@@ -15,6 +15,7 @@ Grouping and search use this one function, so a name matches the same way everyw
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from importlib import resources
@@ -51,7 +52,7 @@ def skeleton(word: str) -> str:
     latin = _latin(word).replace("-", "")
     for spelled, folded in FOLDS:
         latin = latin.replace(spelled, folded)
-    latin = re.sub(r"[aeiouyh]", "", latin)
+    latin = re.sub(r"[^a-z]|[aeiouyh]", "", latin)
     return re.sub(r"(.)\1+", r"\1", latin)
 
 
@@ -83,8 +84,9 @@ def person_keys(names: list[str]) -> list[str]:
     """The keys of the people a text names: from names of two words or more ("Ruslan Kulekbayev"),
     and from a lone word only when a full name gives the same key ("Kulekbayev" after "Ruslan
     Kulekbayev"). A lone capitalised word is as often a nationality ("Kazakh"), an organisation
-    ("Jamaat") or a place ("Риддера") as a person."""
-    figures = public_figures()
+    ("Jamaat") or a place ("Риддера") as a person; and NER takes some organisations' names
+    ("Tabligh Jamaat") for people's."""
+    figures = public_figures() | organisation_keys()
     keys = (name_key(n) for n in names if len(_words(n)) >= 2)
     # In order of first mention: the first is most often the main case's defendant (title, lead).
     return list(dict.fromkeys(k for k in keys if k and k not in figures))
@@ -95,3 +97,16 @@ def public_figures() -> frozenset[str]:
     """Keys of people named in reports of many different cases (nlp/data/public_figures.txt)."""
     lines = resources.files("nlp").joinpath("data/public_figures.txt").read_text("utf-8").splitlines()
     return frozenset(k for line in lines if line.strip() and not line.startswith("#") if (k := name_key(line)))
+
+
+@lru_cache(maxsize=1)
+def organisation_keys() -> frozenset[str]:
+    """Keys of the banned organisations' names (nlp/data/organisations.jsonl), which NER may
+    take for a person's: "Tabligh Jamaat" gives the key a surname "Jamaat" would."""
+    lines = resources.files("nlp").joinpath("data/organisations.jsonl").read_text("utf-8").splitlines()
+    keys = set()
+    for org in (json.loads(line) for line in lines if line.strip()):
+        for phrase in [org.get("name_en"), org.get("name_ru"), *org.get("patterns_en", []), *org.get("patterns_ru", [])]:
+            if phrase and len(_words(phrase)) >= 2 and (k := name_key(phrase)):
+                keys.add(k)
+    return frozenset(keys)
