@@ -253,7 +253,9 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     # The first term and the first age stated belong to the report's own case; later ones may
     # be another case mentioned in passing. Each must appear in the other report.
     # Terms are compared kind with kind (a report may give only the prison term, another only the
-    # ban that follows it); an appeal may change the term, so an appeal report contradicts none.
+    # ban that follows it); an appeal may change the term, so an appeal report about the same
+    # person (a name in common) contradicts none.
+    same_person = bool(set(a.get("names") or []) & set(b.get("names") or []))
     ta, tb = _terms(a), _terms(b)
     fa, fb = _first_term(a), _first_term(b)
     same_kind_a = {t for t in tb if fa and t[0] == fa[0]}
@@ -261,7 +263,7 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     if same_kind_a or same_kind_b:
         out.checked.append("term")
         if not _overlaps(fa, same_kind_a) or not _overlaps(fb, same_kind_b):
-            if "appeal" not in (a.get("stage"), b.get("stage")):
+            if "appeal" not in (a.get("stage"), b.get("stage")) or not same_person:
                 return out.contradict("term", f"{_term_text(fa)} vs {_term_text(fb)}")
         else:
             out.add(2.0, "term", _term_text(fa if same_kind_a else fb))
