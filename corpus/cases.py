@@ -233,6 +233,11 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     # People's merges and splits (corpus/curation.py) hold over whatever the machine decides.
     groups = curation.constrain_groups(db, [g for g, _ in scored])
     best = {doc: score for _, scores in scored for doc, score in scores.items()}
+    def explain(doc_ids: list[str]) -> dict[str, dict]:
+        members = [by_id[d] for d in doc_ids]
+        member_vectors = vectors[[index[d] for d in doc_ids]] if vectors is not None else None
+        return {e["document_id"]: e for e in grouping.explain_case(members, member_vectors)}
+
     # One transaction from reading the previous ids to the new case tables: readers (`serve
     # --live`) see the old cases until the commit, and a run that had to wait for another
     # carries that run's ids over, so it records no merge twice.
@@ -254,8 +259,12 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         if rows:
             db["cases"].insert_all(rows)
         for cid, doc_ids in assigned.items():
+            why = explain(doc_ids)
             db["case_documents"].insert_all(
-                {"case_id": cid, "document_id": d, "similarity": best.get(d)} for d in doc_ids)
+                {"case_id": cid, "document_id": d, "similarity": best.get(d), "linked_to": why[d]["linked_to"],
+                 "explanation": why[d]["reason"], "evidence": to_json({k: v for k, v in why[d].items()
+                                                                      if k not in ("document_id", "reason")})}
+                for d in doc_ids)
         if similar:
             db["similar_cases"].insert_all(similar)
         for event in events:
@@ -268,15 +277,40 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
     )
 
 
-def group_texts(rows: list[dict]) -> list[dict]:
-    """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
+def case_explanation(db: sqlite_utils.Database, case_id: str) -> list[dict] | None:
+    """Why each report is in case `case_id`, as the last grouping recorded it (None: no such case)."""
+    if not db["cases"].exists() or not db.execute("SELECT 1 FROM cases WHERE id = ?", [case_id]).fetchone():
+        return None
+    return list(db.query(
+        "SELECT cd.document_id, d.lang, substr(d.published, 1, 10) AS published, d.title, cd.linked_to, "
+        "cd.explanation, cd.evidence FROM case_documents cd JOIN documents d ON d.id = cd.document_id "
+        "WHERE cd.case_id = ? ORDER BY d.published, cd.document_id", [case_id]))
+
+
+@dataclass
+class TextGrouping:
+    """What `corpus group-texts` computes: every row's signature and vector (row order), and the
+    groups of the case reports among them."""
+
+    docs: list[dict]
+    vectors: np.ndarray
+    groups: list[list[str]]
+
+
+def group_text_rows(rows: list[dict]) -> TextGrouping:
+    """Extract and group texts with no database: only case reports form groups."""
     prepared = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"),
                  "published": r.get("published"), "title": r.get("title")} for r in rows]
     docs, vectors = grouping.prepare(prepared)
     keep = [i for i, d in enumerate(docs) if d["is_case_report"]]
     groups = grouping.group([docs[i] for i in keep], vectors[keep] if len(keep) else None)
+    return TextGrouping(docs, vectors, groups)
+
+
+def group_texts(rows: list[dict]) -> list[dict]:
+    """`corpus group-texts`: extract and group texts with no database; ids from the founders."""
     case_of: dict[str, str] = {}
-    for members in groups:
+    for members in group_text_rows(rows).groups:
         cid = _new_id(members[0], set(case_of.values()))
         for m in members:
             case_of[m] = cid

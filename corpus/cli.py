@@ -448,8 +448,11 @@ def process(db_path, everything, batch_size, n_process):
 @cli.command(context_settings=CONTEXT)
 @db_option
 @click.option("--rebuild", is_flag=True, help="Embed every document again (new model), then regroup.")
+@click.option("--explain", "explain_id", metavar="CASE_ID",
+              help="Do not regroup: print why each report is in case CASE_ID (the report it links to, the "
+                   "facts shared, the contradictions checked, the similarity and the score).")
 @user_errors
-def group(db_path, rebuild):
+def group(db_path, rebuild, explain_id):
     """Group processed case reports into cases; case ids stay stable across runs.
 
     Incremental by default: only documents without a vector are embedded; every case report
@@ -457,10 +460,24 @@ def group(db_path, rebuild):
     (CORPUS_EMBEDDING_MODEL names any sentence-transformers model).
 
     Example: corpus group --db corpus.db
+
+    Example: corpus group --explain case-0123456789 --db corpus.db
     """
     from nlp.embeddings import ModelMissing
 
-    from corpus.cases import run_group
+    from corpus.cases import case_explanation, run_group
+
+    if explain_id is not None:
+        if rebuild:
+            raise Fail("--explain reads the last grouping; run --rebuild on its own")
+        rows = case_explanation(open_db(db_path, create=False, readonly=True), explain_id)
+        if rows is None:
+            raise Fail(f"no case {explain_id!r} in {db_path} (case ids are in the cases table)")
+        click.echo(f"case {explain_id}: {len(rows)} report{'s' if len(rows) != 1 else ''}")
+        for r in rows:
+            click.echo(f"{r['document_id']}  {r['lang']}  {r['published'] or '(no date)'}  {r['title'] or ''}")
+            click.echo(f"    {r['explanation'] or 'no explanation recorded: run corpus group'}")
+        return
 
     with stage_db(db_path, "group") as db:
         try:
@@ -602,6 +619,37 @@ def reextract(db_path):
                err=True)
 
 
+def _evaluate_grouping(gold_paths, texts_dir, show_errors):
+    from nlp.evaluate import load_gold
+
+    from corpus.group_evaluation import evaluate_grouping, format_report, realtext_rows
+    from corpus.realtext import RealTextError, load_records
+
+    if texts_dir:
+        if not gold_paths:
+            raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
+        try:
+            records = load_records(list(gold_paths))
+        except RealTextError as exc:
+            raise Fail(str(exc)) from None
+        rows, _ = realtext_rows(records, texts_dir)
+        if not rows:
+            raise Fail(f"none of the {len(records)} labelled texts is in {texts_dir} (see tests/realtext/README.md)")
+    else:
+        paths = gold_paths or (Path(__file__).resolve().parent.parent / "tests" / "gold" / "groups.jsonl",)
+        rows = []
+        for path in paths:
+            if not Path(path).exists():
+                raise Fail(f"gold file {path} does not exist (use --gold)")
+            try:
+                rows += load_gold(path)
+            except ValueError as exc:
+                raise Fail(f"{path}: not a gold file ({exc})") from None
+        if any(not isinstance(r, dict) or not isinstance(r.get("text"), str) or "case" not in r for r in rows):
+            raise Fail("a grouping gold line needs \"id\", \"text\" and \"case\" (or use --texts for real reports)")
+    click.echo(format_report(evaluate_grouping(rows), errors=show_errors))
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option("--gold", "gold_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold file (default: tests/gold/extraction.jsonl); with --texts, labelled real reports "
@@ -609,15 +657,23 @@ def reextract(db_path):
 @click.option("--texts", "texts_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of retrieved real-report texts (<sha1>.txt): score the real-report set.")
 @click.option("--errors", "show_errors", is_flag=True, help="List every disagreement with the gold.")
+@click.option("--grouping", is_flag=True,
+              help="Score case grouping as group-texts does it: pairwise and B-cubed F1, cross-language pairs, "
+                   "near misses merged, non-case pages joined, case reports left out (default gold: "
+                   "tests/gold/groups.jsonl; with --texts, the labelled real reports).")
 @user_errors
-def evaluate(gold_paths, texts_dir, show_errors):
+def evaluate(gold_paths, texts_dir, show_errors, grouping):
     """Score extraction (P/R/F1 per field and language) against the hand-written gold snippets,
     or, with --texts, against the labelled real reports (also document type and the crawl's
-    relevance gate).
+    relevance gate); with --grouping, score case grouping instead.
 
     Example: corpus evaluate --errors
     Example: corpus evaluate --gold tests/realtext/ru-case.jsonl --gold tests/realtext/look.jsonl --texts texts/
+    Example: corpus evaluate --grouping --gold tests/realtext/grp.jsonl --texts texts/ --errors
     """
+    if grouping:
+        _evaluate_grouping(gold_paths, texts_dir, show_errors)
+        return
     if texts_dir:
         from corpus.realtext import RealTextError, format_scores, load_records, score
 

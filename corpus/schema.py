@@ -169,8 +169,12 @@ TABLES: dict[str, dict] = {
         columns={"case_id": str, "similar_case_id": str, "rank": int, "score": float, "shared": str},
         pk=("case_id", "similar_case_id"),
     ),
+    # Why each report is in its case (nlp.cases.explain_case), written with the grouping:
+    # the report it links to most strongly, a plain-language line, and the evidence as JSON
+    # (facts shared, facts checked, contradictions, similarity, score).
     "case_documents": dict(
-        columns={"case_id": str, "document_id": str, "similarity": float},
+        columns={"case_id": str, "document_id": str, "similarity": float, "linked_to": str, "explanation": str,
+                 "evidence": str},
         pk="document_id",
         foreign_keys=[("case_id", "cases", "id"), ("document_id", "documents", "id")],
     ),

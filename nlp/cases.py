@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
@@ -37,6 +37,9 @@ class Thresholds:
     """Grouping thresholds (defaults from nlp/data/grouping.json)."""
 
     max_days_apart: int = 540
+    max_years_apart: int = 2
+    age_tolerance: int = 1
+    different_names_penalty: float = 1.5
     min_score: float = 3.0
     similarity_floor: float = 0.82
     similarity_full: float = 0.93
@@ -141,62 +144,189 @@ def _first_age(doc: dict) -> int | None:
     return next((p["age"] for p in doc.get("persons") or [] if p.get("age")), None)
 
 
-def pair_score(a: dict, b: dict, th: Thresholds | None = None) -> float | None:
-    """How strongly two reports' signatures say "same case"; None when they contradict."""
-    th = th or thresholds()
-    da, db = _date(a.get("published")), _date(b.get("published"))
-    if da and db and abs((da - db).days) > th.max_days_apart:
+@dataclass
+class Comparison:
+    """What two reports' signatures say about "same case": the score (None when they contradict),
+    the facts both state alike, the facts both state and were checked against each other, and
+    the contradiction found, if any. Items are (fact, value) pairs: ("place", "kz-semey")."""
+
+    score: float | None = 0.0
+    shared: list[tuple[str, str]] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    contradiction: tuple[str, str] | None = None
+    unanchored: bool = False  # no identifying fact shared: never linked, whatever the similarity
+
+    def add(self, points: float, fact: str, value: object) -> None:
+        self.score += points
+        self.shared.append((fact, str(value)))
+
+    def contradict(self, fact: str, detail: str) -> Comparison:
+        self.score, self.contradiction = None, (fact, detail)
+        return self
+
+
+# Facts that identify a case; a head count, a term or an age alone do not.
+IDENTIFYING = frozenset({"place", "region", "name", "article", "organisation", "date"})
+NOT_LINKABLE = float("-inf")
+
+
+
+def _near(value: int | None, others: set[int], tolerance: int) -> bool:
+    return value is None or any(abs(value - o) <= tolerance for o in others)
+
+
+def _lone(doc: dict) -> bool:
+    """Is the report about one person (or does it not say how many)?"""
+    return all((doc.get(k) or 0) <= 1 for k in ("convicted_count", "accused_count"))
+
+
+def own_years(doc: dict) -> tuple[int, float] | None:
+    """The years the report's own latest stage can fall in, as (first, last); None when unknown.
+
+    The publication year when there is one. Without it, the latest year the report names (a
+    year-only date agrees with any date of that year); but a report that dates events by day
+    or month without a year ("on 2 November") and names its latest year only bare ("in 2006")
+    tells of its own, recent, year and of older years as background, so that latest year is
+    then only a lower bound."""
+    published = doc.get("published")
+    if published and published[:4].isdigit():
+        return int(published[:4]), int(published[:4])
+    dates = doc.get("event_dates") or []
+    years = [int(d[:4]) for d in dates if d[:4].isdigit()]
+    if not years:
         return None
-    score = 0.0
+    # A date with its month ("27 May 2015") dates the report's own events, the yearless ones too.
+    dated = [int(d[:4]) for d in dates if d[:4].isdigit() and len(d) >= 7]
+    if any(d.startswith("--") for d in dates) and (not dated or max(dated) < max(years)):
+        return max(years), float("inf")
+    return max(years), max(years)
+
+
+def _span(years: tuple[int, float]) -> str:
+    first, last = years
+    return str(first) if first == last else (f"{first} or later" if last == float("inf") else f"{first}-{last}")
+
+
+def _term_text(term: tuple | None) -> str:
+    if term is None:
+        return "none"
+    kind, lo, hi = term
+    years = "" if lo is None else (f" {lo:g}" if lo == hi or hi is None else f" {lo:g}-{hi:g}")
+    return f"{kind}{years}"
+
+
+def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
+    """How strongly two reports' signatures say "same case", and why."""
+    th = th or thresholds()
+    out = Comparison()
+    # A statistics piece, an explainer or a warning retells cases; it never joins one.
+    if a.get("is_case_report") is False or b.get("is_case_report") is False:
+        return out.contradict("document", "not a case report")
+    da, db = _date(a.get("published")), _date(b.get("published"))
+    if da and db:
+        out.checked.append("published")
+        if abs((da - db).days) > th.max_days_apart:
+            return out.contradict("published", f"{da} vs {db}, more than {th.max_days_apart} days apart")
     pa, pb = set(a.get("places") or []), set(b.get("places") or [])
     ra, rb = set(a.get("regions") or []), set(b.get("regions") or [])
     # The first case place (title or lead) is where the case is; a place named later may be
-    # another case in passing. Each main place must be among the other's places or regions.
+    # another case in passing, or another court (an appeal in the capital, a hearing elsewhere).
+    # One report's main place must be among the other's places or regions, or the two must
+    # name a place in common (the town of the case, when the main places are two courts).
     ma, mb = (a.get("places") or [None])[0], (b.get("places") or [None])[0]
-    if ma and mb and not (_within(ma, pb | rb) and _within(mb, pa | ra)):
-        return None
+    if ma and mb:
+        out.checked.append("place")
+        if not (pa & pb or _within(ma, pb | rb) or _within(mb, pa | ra)):
+            return out.contradict("place", f"{ma} vs {mb}")
     if pa & pb:
-        score += 2.0
+        out.add(2.0, "place", ", ".join(sorted(pa & pb)))
     elif ra & rb:
-        score += 1.0
+        out.add(1.0, "region", ", ".join(sorted(ra & rb)))
     elif pa and pb:
-        return None
+        return out.contradict("place", f"{', '.join(sorted(pa))} vs {', '.join(sorted(pb))}")
     arts_a, arts_b = set(a.get("articles") or []), set(b.get("articles") or [])
     if arts_a and arts_b:
+        out.checked.append("article")
         if not arts_a & arts_b:
-            return None
-        score += 1.0 + 0.5 * len(arts_a & arts_b)
+            return out.contradict("article", f"{', '.join(sorted(arts_a))} vs {', '.join(sorted(arts_b))}")
+        out.add(1.0 + 0.5 * len(arts_a & arts_b), "article", ", ".join(sorted(arts_a & arts_b)))
     # The first term and the first age stated belong to the report's own case; later ones may
     # be another case mentioned in passing. Each must appear in the other report.
+    # Terms are compared kind with kind (a report may give only the prison term, another only the
+    # ban that follows it); an appeal may change the term, so an appeal report about the same
+    # person (a name in common) contradicts none.
+    same_person = bool(set(a.get("names") or []) & set(b.get("names") or []))
     ta, tb = _terms(a), _terms(b)
-    if ta and tb:
-        if not _overlaps(_first_term(a), tb) or not _overlaps(_first_term(b), ta):
-            return None
-        score += 2.0
+    fa, fb = _first_term(a), _first_term(b)
+    same_kind_a = {t for t in tb if fa and t[0] == fa[0]}
+    same_kind_b = {t for t in ta if fb and t[0] == fb[0]}
+    if same_kind_a or same_kind_b:
+        out.checked.append("term")
+        if not _overlaps(fa, same_kind_a) or not _overlaps(fb, same_kind_b):
+            if "appeal" not in (a.get("stage"), b.get("stage")) or not same_person:
+                return out.contradict("term", f"{_term_text(fa)} vs {_term_text(fb)}")
+        else:
+            out.add(2.0, "term", _term_text(fa if same_kind_a else fb))
+    # Ages drift by a year between reports (a birthday between detention and verdict).
     ages_a, ages_b = _ages(a), _ages(b)
     if ages_a and ages_b:
-        if _first_age(a) not in ages_b or _first_age(b) not in ages_a:
-            return None
-        score += 1.5
+        out.checked.append("age")
+        age_a, age_b = _first_age(a), _first_age(b)
+        if not _near(age_a, ages_b, th.age_tolerance) or not _near(age_b, ages_a, th.age_tolerance):
+            return out.contradict("age", f"{age_a} vs {age_b}")
+        out.add(1.5, "age", age_a)
+    # Years agree at their precision: a year-only date agrees with any date of that year, and
+    # the years two reports name must come within max_years_apart of each other (a detention
+    # one year, the verdict the next).
+    ya, yb = own_years(a), own_years(b)
+    if ya and yb:
+        out.checked.append("year")
+        if ya[0] - yb[1] > th.max_years_apart or yb[0] - ya[1] > th.max_years_apart:
+            return out.contradict("year", f"{_span(ya)} vs {_span(yb)}")
     # Head counts drift between stages (one detained, three sentenced): evidence, not a veto.
     ca, cb = a.get("convicted_count"), b.get("convicted_count")
     if ca and cb:
-        score += (0.5 if ca == 1 else 1.5) if ca == cb else -1.5
+        out.checked.append("convicted")
+        if ca == cb:
+            out.add(0.5 if ca == 1 else 1.5, "convicted", ca)
+        else:
+            out.score -= 1.5
+    # Gender tells cases apart only when each report is about one person: in a group case one
+    # report may name a woman among the accused, another only the men.
     ga, gb = _genders(a), _genders(b)
-    if len(ga) == 1 and len(gb) == 1 and ga != gb:
-        return None
+    if len(ga) == 1 and len(gb) == 1 and _lone(a) and _lone(b):
+        out.checked.append("gender")
+        if ga != gb:
+            return out.contradict("gender", f"{next(iter(ga))} vs {next(iter(gb))}")
     na, nb = set(a.get("names") or []), set(b.get("names") or [])
+    if na and nb:
+        out.checked.append("name")
     if na & nb:
-        score += 2.0
+        out.add(2.0, "name", ", ".join(sorted(na & nb)))
+    elif na and nb:
+        # Different people named: evidence against, not a veto (a report may name only a lawyer,
+        # a co-defendant or a relative, and a name may fail to meet its other spelling).
+        out.score -= th.different_names_penalty
     if set(a.get("orgs") or []) & set(b.get("orgs") or []):
-        score += 1.0
+        out.add(1.0, "organisation", ", ".join(sorted(set(a["orgs"]) & set(b["orgs"]))))
     if set(a.get("platforms") or []) & set(b.get("platforms") or []):
-        score += 0.5
+        out.add(0.5, "platform", ", ".join(sorted(set(a["platforms"]) & set(b["platforms"]))))
     ea = {d for d in a.get("event_dates") or [] if len(d) == 10}
     eb = {d for d in b.get("event_dates") or [] if len(d) == 10}
     if ea & eb:
-        score += 1.5
-    return score
+        out.add(1.5, "date", ", ".join(sorted(ea & eb)))
+    # Similarity may rank and break ties, never decide alone: without a fact that identifies a
+    # case (place, name, article, organisation, full date), or two that together do (the same
+    # term and age, say), no similarity links two reports.
+    facts = {fact for fact, value in out.shared if fact != "convicted" or value != "1"}
+    if not facts & IDENTIFYING and len(facts) < 2:
+        out.score, out.unanchored = NOT_LINKABLE, True
+    return out
+
+
+def pair_score(a: dict, b: dict, th: Thresholds | None = None) -> float | None:
+    """How strongly two reports' signatures say "same case"; None when they contradict."""
+    return compare(a, b, th).score
 
 
 _UNSET = object()
@@ -255,15 +385,16 @@ def blocking_keys(doc: dict) -> set[str]:
     keys = {f"name|{n}" for n in doc.get("names") or []}
     places = doc.get("places") or []
     main = places[0] if places else None
-    if main:
-        keys.update(f"{main}|{art}" for art in doc.get("articles") or [])
+    # The main place and its region: a report that names only the region meets one that names the town.
+    for where in ([main, *regions_of([main])] if main else []):
+        keys.update(f"{where}|{art}" for art in doc.get("articles") or [])
         term, age = _first_term(doc), _first_age(doc)
         if term:
-            keys.add(f"{main}|term|{term}")
+            keys.add(f"{where}|term|{term}")
         if age:
-            keys.add(f"{main}|age|{age}")
+            keys.add(f"{where}|age|{age}")
         if not doc.get("articles") and not term and not age:
-            keys.add(f"{main}|bare")
+            keys.add(f"{where}|bare")
     return keys
 
 
@@ -378,4 +509,97 @@ def similar_cases(case_ids: list[str], centroids: np.ndarray, k: int) -> list[tu
     for i, near in enumerate(neighbours(unit.astype(np.float32), k)):
         for j, s in near[:k]:
             out.append((case_ids[i], case_ids[j], round(s, 4)))
+    return out
+
+
+def describe(c: Comparison) -> str:
+    """One line: the contradiction, or the facts shared and the facts checked."""
+    if c.contradiction:
+        return f"contradiction: {c.contradiction[0]} {c.contradiction[1]}"
+    shared = "; ".join(f"{fact} {value}" for fact, value in c.shared) or "nothing"
+    return f"shares {shared}; checked {', '.join(c.checked) or 'nothing'}"
+
+
+def explain_pair(a: dict, b: dict, similarity: float | None, *, same_group: bool = False,
+                 th: Thresholds | None = None) -> str:
+    """Why two reports are, or are not, in one group: the pair's own comparison and link."""
+    th = th or thresholds()
+    c = compare(a, b, th)
+    link = link_score(a, b, similarity, th, signature=c.score)
+    sim = "no similarity" if similarity is None else f"similarity {similarity:.3f}"
+    if c.score is None:
+        verdict = "not linked"
+    elif link is None:
+        verdict = f"not linked: signature {c.score:g} and {sim} fall short"
+    else:
+        verdict = f"linkable, score {link:.2f}"
+    where = "same group" if same_group else "apart"
+    return f"{where}; {verdict}; {describe(c)}; {sim}"
+
+
+# --- why each report is in its case --------------------------------------------------------------
+
+EXPLAIN_MAX_MEMBERS = 200  # a report is checked against at most this many others of its case
+
+FACT_WORDS = {"place": "place", "region": "region", "article": "article", "term": "term", "age": "age",
+              "convicted": "people convicted", "name": "name", "organisation": "organisation",
+              "platform": "platform", "date": "date", "published": "publication date", "year": "year",
+              "gender": "gender"}
+
+
+def _readable(fact: str, value: str) -> str:
+    if fact in ("place", "region"):
+        names = [(get_place(v).name_en if get_place(v) else v) for v in value.split(", ")]
+        return f"{FACT_WORDS[fact]} {', '.join(names)}"
+    return f"{FACT_WORDS.get(fact, fact)} {value}"
+
+
+def explanation_line(e: dict) -> str:
+    """One plain-language line from an explanation (see `explain_case`)."""
+    if e["linked_to"] is None:
+        if e["others"] == 0:
+            return "The only report of this case."
+        return "No other report of this case links to it: it is here by a person's merge."
+    shared = "; ".join(_readable(f, v) for f, v in e["shared"]) or "nothing"
+    sim = "" if e["similarity"] is None else f", text similarity {e['similarity']:.2f}"
+    line = f"Linked to {e['linked_to']} (score {e['score']:.1f}{sim}): both give {shared}."
+    if e["contradictions"]:
+        found = "; ".join(f"{other}: {fact} {detail}" for other, fact, detail in e["contradictions"])
+        return line + f" Contradicts, kept by a person's merge: {found}."
+    checked = ", ".join(FACT_WORDS.get(f, f) for f in e["checked"]) or "nothing to compare"
+    n = e["others"]
+    return line + f" Checked against {n} other report{'s' if n != 1 else ''} ({checked}): no contradiction."
+
+
+def explain_case(docs: list[dict], vectors: np.ndarray | None = None,
+                 th: Thresholds | None = None) -> list[dict]:
+    """Why each report of one case is there: the report it links to most strongly, the facts they
+    share, the facts compared with the case's other reports and any contradiction found (only a
+    person's merge can keep one), the similarity and the score. One dict per report, in order,
+    with its plain-language line under "reason"."""
+    th = th or thresholds()
+    out = []
+    for i, doc in enumerate(docs):
+        best = None
+        checked: set[str] = set()
+        contradictions = []
+        others = [j for j in range(len(docs)) if j != i][:EXPLAIN_MAX_MEMBERS]
+        for j in others:
+            c = compare(doc, docs[j], th)
+            checked.update(c.checked)
+            if c.contradiction:
+                contradictions.append((docs[j]["id"], *c.contradiction))
+                continue
+            sim = float(vectors[i] @ vectors[j]) if vectors is not None else None
+            link = link_score(doc, docs[j], sim, th, signature=c.score)
+            if link is not None and (best is None or link > best[0]):
+                best = (link, j, c, sim)
+        e = {"document_id": doc["id"], "linked_to": None, "score": None, "similarity": None, "shared": [],
+             "checked": sorted(checked), "contradictions": contradictions, "others": len(others)}
+        if best:
+            link, j, c, sim = best
+            e.update(linked_to=docs[j]["id"], score=round(link, 3), shared=[list(s) for s in c.shared],
+                     similarity=None if sim is None else round(sim, 4))
+        e["reason"] = explanation_line(e)
+        out.append(e)
     return out

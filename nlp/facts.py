@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable, Iterator, Optional, TypedDict
 
-from nlp.names import name_key
+from nlp.names import person_keys
 
 
 # --- item types: what one item of a fact holds (JSON-ready, so they stay plain dicts) -----------
@@ -243,7 +243,7 @@ _FACTS: tuple[Fact, ...] = (
          "Names of people that identify the case, as transliterated Latin keys",
          "nlp NER (spaCy for English, Natasha slovnet for Russian), reduced to a Latin key (nlp.names.name_key)",
          many=True, item="text", public=False, column="names",
-         stored=lambda v: sorted({k for k in (name_key(n) for n in v or []) if k}), case_only=False),
+         stored=lambda v: person_keys(v or []), case_only=False),
     Fact("stage", "Stage",
          "The furthest stage the report describes: detention, trial, verdict or appeal",
          "nlp case_facts component (cue lists in nlp/data/stage_cues.json)",

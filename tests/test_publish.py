@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sqlite3
 import urllib.parse
 from pathlib import Path
@@ -318,6 +319,15 @@ def test_case_page_lists_reports_in_both_languages(client, mall_case):
     assert html.count('class="source-link"') == 3
     assert "KZ-CC 287" in html and "prison, 10 years" in html
     assert "<h2>Similar cases</h2>" in html
+
+
+def test_case_page_says_why_each_report_is_in_the_case(client, mall_case):
+    html = client.get(f"/corpus/cases/{mall_case}").text
+    assert "<th>Why it is in this case</th>" in html
+    lines = re.findall(r'<td class="case-why">([^<]*)</td>', html)
+    assert len(lines) == 3 and all(line.startswith("Linked to ") for line in lines)
+    assert all("place Almaty" in line and "no contradiction" in line for line in lines)
+    assert not any("{" in line for line in lines)  # plain language, no JSON
 
 
 def test_report_page_shows_the_text_and_links_the_case(client, mall_case):
