@@ -619,19 +619,25 @@ def reextract(db_path):
                err=True)
 
 
+def _realtext_records(gold_paths) -> list[dict]:
+    """The labelled real-report records named by --gold, for scoring with --texts."""
+    from corpus.realtext import RealTextError, load_records
+
+    if not gold_paths:
+        raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
+    try:
+        return load_records(list(gold_paths))
+    except RealTextError as exc:
+        raise Fail(str(exc)) from None
+
+
 def _evaluate_grouping(gold_paths, texts_dir, show_errors):
     from nlp.evaluate import load_gold
 
     from corpus.group_evaluation import evaluate_grouping, format_report, realtext_rows
-    from corpus.realtext import RealTextError, load_records
 
     if texts_dir:
-        if not gold_paths:
-            raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
-        try:
-            records = load_records(list(gold_paths))
-        except RealTextError as exc:
-            raise Fail(str(exc)) from None
+        records = _realtext_records(gold_paths)
         rows, _ = realtext_rows(records, texts_dir)
         if not rows:
             raise Fail(f"none of the {len(records)} labelled texts is in {texts_dir} (see tests/realtext/README.md)")
@@ -675,14 +681,9 @@ def evaluate(gold_paths, texts_dir, show_errors, grouping):
         _evaluate_grouping(gold_paths, texts_dir, show_errors)
         return
     if texts_dir:
-        from corpus.realtext import RealTextError, format_scores, load_records, score
+        from corpus.realtext import format_scores, score
 
-        if not gold_paths:
-            raise Fail("--texts needs the labelled records: --gold tests/realtext/FILE.jsonl (repeatable)")
-        try:
-            records = load_records(list(gold_paths))
-        except RealTextError as exc:
-            raise Fail(str(exc)) from None
+        records = _realtext_records(gold_paths)
         result = score(records, texts_dir)
         if not result.pages:
             raise Fail(f"none of the {len(records)} labelled texts is in {texts_dir} (see tests/realtext/README.md)")
