@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -21,6 +22,18 @@ from corpus.cli import cli
 # wherever they run from (make sets it as well).
 os.environ.setdefault("CORPUS_MODELS_DIR", str(Path(__file__).resolve().parent.parent / "models"))
 
+
+
+def insert_processed_document(db, doc_id: str, **columns) -> None:
+    """A processed report row written straight into a corpus database, with empty facts unless
+    `columns` gives them (lists are stored as JSON, as `corpus process` stores them)."""
+    row = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "source": None,
+           "lang": "ru", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2020-01-01",
+           "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]",
+           "articles": "[]", "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]",
+           "persons": "[]", "names": "[]"}
+    row.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
+    db["documents"].insert(row)
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from click.testing import CliRunner
 
@@ -12,15 +13,10 @@ from corpus.cli import cli
 from corpus.database import open_db
 from nlp.cases import explain_case
 
+from conftest import insert_processed_document
 
-def _insert_doc(db, doc_id, **columns):
-    base = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "source": None,
-            "lang": "ru", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2023-04-18",
-            "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]",
-            "articles": "[]", "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]",
-            "persons": "[]", "names": "[]"}
-    base.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
-    db["documents"].insert(base)
+
+_insert_doc = partial(insert_processed_document, published="2023-04-18")
 
 
 SEMEY = {"places": ["kz-semey"], "articles": ["KZ-CC 256"],

@@ -13,6 +13,8 @@ from nlp.cases import group, pair_score, prepare
 from nlp.names import name_key
 from nlp.evaluate import load_gold, score_groups
 
+from conftest import insert_processed_document
+
 GOLD = Path(__file__).parent / "gold"
 
 
@@ -74,26 +76,18 @@ def test_person_names_meet_across_scripts():
     assert name_key("Кулекбаев") != name_key("Nazarbayev")
 
 
-def _insert_doc(db, doc_id, **columns):
-    base = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "source": None,
-            "lang": "ru", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2020-01-01",
-            "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]",
-            "articles": "[]", "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]",
-            "persons": "[]", "names": "[]"}
-    base.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
-    db["documents"].insert(base)
 
 
 def test_case_ids_are_stable_and_merges_are_recorded(tmp_path):
     db = open_db(tmp_path / "c.db")
     semey = {"places": ["kz-semey"], "articles": ["KZ-CC 256"]}
-    _insert_doc(db, "a1", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}])
-    _insert_doc(db, "b1", places=["kz-taraz"], articles=["KZ-CC 174"])
+    insert_processed_document(db, "a1", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}])
+    insert_processed_document(db, "b1", places=["kz-taraz"], articles=["KZ-CC 174"])
     run_group(db, use_embeddings=False)
     first = {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")}
     assert first["a1"] != first["b1"]
     # A follow-up report joins the Semey case: the case keeps its id.
-    _insert_doc(db, "a2", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}], lang="en")
+    insert_processed_document(db, "a2", **semey, penalties=[{"kind": "prison", "min_years": 7, "max_years": 7}], lang="en")
     run_group(db, use_embeddings=False)
     second = {r["document_id"]: r["case_id"] for r in db.query("SELECT * FROM case_documents")}
     assert second["a1"] == second["a2"] == first["a1"] and second["b1"] == first["b1"]

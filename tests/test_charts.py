@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.parse
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,12 @@ from corpus.database import open_db
 from corpus.reference import load_reference_tables
 from corpus.serve import build, load_metadata
 
+from conftest import insert_processed_document
+
 NOT_STATED = "not stated"
 
 
-def insert_doc(db, doc_id: str, **columns) -> None:
-    row = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "lang": "ru",
-           "source": "monitor", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2015-01-10",
-           "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]", "articles": "[]",
-           "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]", "persons": "[]", "names": "[]"}
-    row.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
-    db["documents"].insert(row)
+insert_doc = partial(insert_processed_document, source="monitor", published="2015-01-10")
 
 
 SEVEN_YEARS = [{"kind": "prison", "min_years": 7, "max_years": 7}]

@@ -15,26 +15,21 @@ from corpus.cases import run_group
 from corpus.cli import cli
 from corpus.database import open_db
 
+from conftest import insert_processed_document
+
 SEMEY = {"places": ["kz-semey"], "articles": ["KZ-CC 256"],
          "penalties": [{"kind": "prison", "min_years": 7, "max_years": 7}]}
 TARAZ = {"places": ["kz-taraz"], "articles": ["KZ-CC 174"]}
 
 
-def insert_doc(db, doc_id: str, **columns) -> None:
-    row = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "lang": "ru",
-           "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2020-01-01", "content_hash": doc_id,
-           "processed_hash": doc_id, "is_case_report": 1, "places": "[]", "articles": "[]", "penalties": "[]",
-           "event_dates": "[]", "orgs": "[]", "platforms": "[]", "persons": "[]", "names": "[]"}
-    row.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
-    db["documents"].insert(row)
 
 
 def build(path: Path) -> Path:
     """Two cases: Semey (a1, a2) and Taraz (b1), grouped by their signatures."""
     db = open_db(path)
-    insert_doc(db, "a1", **SEMEY)
-    insert_doc(db, "a2", **SEMEY, lang="en")
-    insert_doc(db, "b1", **TARAZ)
+    insert_processed_document(db, "a1", **SEMEY)
+    insert_processed_document(db, "a2", **SEMEY, lang="en")
+    insert_processed_document(db, "b1", **TARAZ)
     regroup(path)
     return path
 
@@ -169,7 +164,7 @@ def test_a_corrected_case_whose_reports_change_is_flagged_for_review(runner, cor
     assert (case(corpus, semey)["review_status"], case(corpus, semey)["review_flag"]) == ("reviewed", None)
     # A new report joins the case: the correction stays, the case needs a person again.
     db = open_db(corpus)
-    insert_doc(db, "a3", **SEMEY)
+    insert_processed_document(db, "a3", **SEMEY)
     db.conn.close()
     regroup(corpus)
     row = case(corpus, semey)

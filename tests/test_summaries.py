@@ -3,8 +3,8 @@ changes cases or reports, run through the real command line over real SQLite fil
 
 from __future__ import annotations
 
-import json
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,10 @@ from corpus.cases import run_group
 from corpus.cli import cli
 from corpus.database import open_db
 
+from conftest import insert_processed_document
 
-def insert_doc(db, doc_id: str, **columns) -> None:
-    row = {"id": doc_id, "url": f"http://x/{doc_id}", "canonical_url": f"http://x/{doc_id}", "lang": "ru",
-           "source": "monitor", "title": f"title {doc_id}", "text": f"text {doc_id}", "published": "2020-01-01",
-           "content_hash": doc_id, "processed_hash": doc_id, "is_case_report": 1, "places": "[]", "articles": "[]",
-           "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]", "persons": "[]", "names": "[]"}
-    row.update({k: json.dumps(v) if isinstance(v, list) else v for k, v in columns.items()})
-    db["documents"].insert(row)
+
+insert_doc = partial(insert_processed_document, source="monitor")
 
 
 def assert_fresh(path: Path) -> None:
