@@ -7,9 +7,10 @@ their signatures agree and, where the signature is thin, their embeddings are cl
 contradiction (different cities, different terms, different head counts) vetoes a link, so
 two cases under the same article in the same city stay apart when their facts differ.
 
-Candidate pairs come from blocking (shared place or region) and from an approximate
-nearest-neighbour index (faiss HNSW) over the embeddings, never from all pairs. Groups are
-built strongest link first, and two groups merge only if no pair across them contradicts.
+Candidate pairs come from blocking (shared place with an article, term or age; names) and
+from each report's nearest neighbours by embedding among the reports it could link with (same
+region, or no place), never from all pairs. Groups are built strongest link first, and two
+groups merge only if no pair across them contradicts.
 
     >>> group([{"id": "a", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]},
     ...        {"id": "b", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]}])
