@@ -412,7 +412,7 @@ def _block_pairs(docs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
-def _cosines(vectors: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+def _cosines(vectors: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
     """Cosines of row pairs of unit vectors, in chunks. A batched matmul does each product as one
     dot of two rows, so a pair's cosine is the same number whichever path computes it."""
     out = np.empty(len(first), dtype=np.float64)
@@ -507,24 +507,29 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
 
     contradicts: dict[int, bool] = {}  # pairs that were no candidates, scored by merge checks
 
+    # A sentinel past every key, so that a search never falls off the end.
+    candidate_keys = np.append(candidate_keys, np.iinfo(np.int64).max)
+    candidate_contradicts = np.append(candidate_contradicts, False)
+
     def groups_contradict(left: list[int], right: list[int]) -> bool:
         """Does any pair across two groups contradict? Candidates' answers are looked up; the
-        other pairs are scored (once) until one contradicts."""
+        other pairs' known answers next; then the rest are scored (once) until one contradicts.
+        (Few numpy calls per check: there is one check per link.)"""
         if len(left) == 1 and len(right) == 1:
             return False  # the pair is the link being merged on: it does not contradict
-        ms, ns = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-        lo, hi = np.minimum.outer(ms, ns).ravel(), np.maximum.outer(ms, ns).ravel()
-        keys = lo * n_docs + hi
-        at = np.minimum(np.searchsorted(candidate_keys, keys), max(len(candidate_keys) - 1, 0))
-        known = candidate_keys[at] == keys if len(candidate_keys) else np.zeros(len(keys), dtype=bool)
-        if candidate_contradicts[at[known]].any():
+        keys = np.array([m * n_docs + q if m < q else q * n_docs + m for m in left for q in right], dtype=np.int64)
+        at = candidate_keys.searchsorted(keys)
+        is_candidate = candidate_keys[at] == keys
+        if (candidate_contradicts[at] & is_candidate).any():
             return True
-        for key, m, q in zip(keys[~known].tolist(), lo[~known].tolist(), hi[~known].tolist()):
-            answer = contradicts.get(key)
-            if answer is None:
-                answer = contradicts[key] = pair_score(docs[m], docs[q], th) is None
-            if answer:
-                return True
+        rest = keys[~is_candidate].tolist()
+        if any(contradicts.get(key) for key in rest):
+            return True
+        for key in rest:
+            if key not in contradicts:
+                m, q = divmod(key, n_docs)
+                if contradicts.setdefault(key, pair_score(docs[m], docs[q], th) is None):
+                    return True
         return False
 
     # Groups only grow, so (root, size) names a group's members: a merge refused once is not
@@ -549,7 +554,7 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
         best[i] = max(best.get(i, 0.0), score)
         best[j] = max(best.get(j, 0.0), score)
     if stats is not None:
-        stats.update(candidate_pairs=len(candidate_keys), links=len(link_i), merge_check_pairs=len(contradicts))
+        stats.update(candidate_pairs=len(candidate_keys) - 1, links=len(link_i), merge_check_pairs=len(contradicts))
     out = []
     for root, idx in members.items():
         ids = sorted(docs[i]["id"] for i in idx)
