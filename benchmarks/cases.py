@@ -1,6 +1,9 @@
-"""Grouping at scale: time to group 1k, 10k and 100k synthetic reports, and the growth exponent.
+"""Grouping at scale: time to group 10k, 100k and 1M synthetic reports, and the growth exponent.
 
-    .venv/bin/python -m benchmarks.cases [--sizes 1000 10000 100000] [--embed 256]
+    .venv/bin/python -m benchmarks.cases [--sizes 10000 100000 1000000] [--repeat 3] [--once-above 100000] [--embed 256]
+
+Each run is a fresh process; it reports grouping seconds, candidate pairs scored, pairs the
+merge checks scored, and peak resident memory (the synthetic data alone in brackets).
 
 Synthetic reports come in cases of 1-6 reports that share a signature (a place among the
 gazetteer's Kazakh towns, one or two articles, a term, an age) with some facts missing, as
@@ -12,15 +15,22 @@ embedding; embedding throughput is measured separately on real texts with the re
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import random
+import resource
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-from nlp.cases import group, regions_of
+from nlp.cases import group_with_scores, regions_of
 from nlp.gazetteer import places
 
+DIM = 384
 ARTICLES = ["KZ-CC 174", "KZ-CC 256", "KZ-CC 255", "KZ-CC 257", "KZ-CC 258", "KZ-CC 259", "KZ-CC 405", "KZ-CC 182"]
 
 
@@ -28,8 +38,10 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     towns = [p.id for p in places().values() if p.country == "KZ" and p.kind in ("city", "town")]
-    docs, vectors = [], []
-    base = nrng.normal(size=384)
+    regions = {town: regions_of([town]) for town in towns}
+    docs = []
+    vectors = np.empty((n, DIM), dtype=np.float32)  # filled case by case: no float64 copy of the whole
+    base = nrng.normal(size=DIM)
     case = 0
     while len(docs) < n:
         case += 1
@@ -41,11 +53,12 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
         year = rng.randint(2015, 2024)
         event = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         platform = rng.choice(["Telegram", "WhatsApp", "TikTok", "Instagram", "VKontakte", "YouTube"])
-        direction = 0.6 * base + nrng.normal(size=384)  # topical commonality squeezes cosines, as in e5
+        direction = 0.6 * base + nrng.normal(size=DIM)  # topical commonality squeezes cosines, as in e5
+        first = len(docs)
         for k in range(size):
             verdict = k > 0 or size == 1
             docs.append({
-                "id": f"d{len(docs):07d}", "case": case, "places": [place], "regions": regions_of([place]),
+                "id": f"d{len(docs):07d}", "case": case, "places": [place], "regions": list(regions[place]),
                 "articles": arts if rng.random() > 0.3 else [],
                 "penalties": [{"kind": "prison", "min_years": term, "max_years": term}] if verdict else [],
                 "persons": [{"age": age, "gender": "male"}] if rng.random() > 0.4 else [],
@@ -53,9 +66,10 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
                 "event_dates": [event] if rng.random() > 0.5 else [],
                 "platforms": [platform] if rng.random() > 0.5 else [],
             })
-            v = direction + 0.55 * nrng.normal(size=384)
-            vectors.append(v / np.linalg.norm(v))
-    return docs, np.asarray(vectors, dtype=np.float32)
+        # One draw for the case's reports is the same stream as one draw per report.
+        v = direction + 0.55 * nrng.normal(size=(size, DIM))
+        vectors[first:first + size] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return docs, vectors
 
 
 def pairwise_f1(docs: list[dict], groups: list[list[str]]) -> float:
@@ -89,24 +103,70 @@ def embedding_throughput(n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_one(n: int) -> dict:
+    """Group n synthetic reports in this process: seconds, work done and peak memory."""
+    docs, vectors = synthetic(n)
+    data_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    stats: dict = {}
+    cpu = _cpu_seconds()
+    start = time.perf_counter()
+    groups = [g for g, _ in group_with_scores(docs, vectors, stats=stats)]
+    secs = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu
+    return {"documents": n, "seconds": secs, "cpu_seconds": cpu, "f1": pairwise_f1(docs, groups), **stats,
+            "data_mib": data_kib / 1024, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def growth_exponent(times: list[tuple[int, float]]) -> float:
+    """Least-squares slope of log seconds over log documents."""
+    x = np.log([n for n, _ in times])
+    y = np.log([t for _, t in times])
+    return float(np.polyfit(x, y, 1)[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--embed", type=int, default=256, help="texts for the embedding throughput (0: skip)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000, 1000000])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each size (the median is reported)")
+    parser.add_argument("--once-above", type=int, default=100000, help="sizes above this run once")
+    parser.add_argument("--embed", type=int, default=0, help="texts for the embedding throughput (0: skip)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print("| documents | grouping s | docs/s | pairwise F1 (synthetic) |")
-    print("|---:|---:|---:|---:|")
-    times = []
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("| documents | runs (wall s each) | wall s (median) | CPU s (median) | docs/s (wall) "
+          "| candidate pairs / doc | merge-check pairs | peak RSS MiB (data alone) | pairwise F1 (synthetic) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    times, cpu_times = [], []
     for n in args.sizes:
-        docs, vectors = synthetic(n)
-        start = time.perf_counter()
-        groups = group(docs, vectors)
-        secs = time.perf_counter() - start
+        # Each run in a fresh process, so that its peak memory is its own.
+        runs = [json.loads(subprocess.run([sys.executable, "-m", "benchmarks.cases", "--one", str(n)],
+                                          check=True, capture_output=True, text=True).stdout)
+                for _ in range(args.repeat if n <= args.once_above else 1)]
+        secs = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu_seconds"] for r in runs)
+        r = runs[0]
         times.append((n, secs))
-        print(f"| {n} | {secs:.1f} | {n / secs:.0f} | {pairwise_f1(docs, groups):.3f} |", flush=True)
+        cpu_times.append((n, cpu))
+        each = ", ".join(f"{x['seconds']:.1f}" for x in runs)
+        print(f"| {n} | {len(runs)} ({each}) | {secs:.1f} | {cpu:.1f} | {n / secs:.0f} "
+              f"| {r['candidate_pairs'] / n:.1f} | {r['merge_check_pairs']} "
+              f"| {max(x['peak_mib'] for x in runs):.0f} ({r['data_mib']:.0f}) | {r['f1']:.3f} |", flush=True)
     if len(times) >= 2:
-        (n0, t0), (n1, t1) = times[0], times[-1]
-        print(f"\ngrowth exponent (log t / log n, {n0} -> {n1}): {math.log(t1 / t0) / math.log(n1 / n0):.2f}")
+        for what, series in (("wall", times), ("CPU", cpu_times)):
+            (n0, t0), (n1, t1) = series[0], series[-1]
+            print(f"growth exponent, {what} time, {n0} -> {n1}: {growth_exponent(series):.2f} (least squares); "
+                  f"{t1 / t0:.1f} times the seconds for {n1 / n0:.0f} times the documents "
+                  f"({math.log(t1 / t0) / math.log(n1 / n0):.2f} end to end)")
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.embed:
         print(f"embedding throughput (multilingual-e5-small, batch 32, title+lead+body <= 1200 chars): "
               f"{embedding_throughput(args.embed):.1f} texts/s")

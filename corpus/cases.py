@@ -178,27 +178,39 @@ def case_row(cid: str, members: list[dict]) -> dict:
 
 def ensure_embeddings(db: sqlite_utils.Database, docs: list[dict], *, rebuild: bool = False,
                       batch_size: int = 64) -> np.ndarray:
-    """Vectors for `docs` in order: stored ones are reused, missing ones computed and stored."""
+    """Vectors for `docs` in order: stored ones are reused, missing ones computed and stored.
+    Stored vectors go straight into one matrix, one row per document (no second copy)."""
     from nlp.embeddings import case_text, embed, model_id
 
     model = model_id()
-    stored = {} if rebuild else {
-        r["document_id"]: np.frombuffer(r["vector"], dtype=np.float32)
-        for r in db.query("SELECT document_id, vector FROM embeddings WHERE model = ?", [model])}
-    missing = [d for d in docs if d["id"] not in stored]
+    row_of = {d["id"]: i for i, d in enumerate(docs)}
+    matrix: np.ndarray | None = None
+    have = np.zeros(len(docs), dtype=bool)
+
+    def put(i: int, vector: np.ndarray) -> None:
+        nonlocal matrix
+        if matrix is None:  # the model's dimension, from its first vector
+            matrix = np.zeros((len(docs), vector.shape[0]), dtype=np.float32)
+        matrix[i] = vector
+        have[i] = True
+
+    if not rebuild:
+        for document_id, vector in db.execute("SELECT document_id, vector FROM embeddings WHERE model = ?", [model]):
+            if document_id in row_of:
+                put(row_of[document_id], np.frombuffer(vector, dtype=np.float32))
+    missing = [d for d, found in zip(docs, have.tolist()) if not found]
     for i in range(0, len(missing), batch_size):
         batch = missing[i:i + batch_size]
         texts = [case_text(d["title"], d["text"], d["places"], d["articles"]) for d in batch]
-        vectors = embed(texts)
+        vectors = np.asarray(embed(texts), dtype=np.float32)
         with transaction(db):
             db["embeddings"].upsert_all(
                 ({"document_id": d["id"], "model": model, "dim": int(v.shape[0]),
-                  "vector": v.astype(np.float32).tobytes(), "created_at": now()} for d, v in zip(batch, vectors)),
+                  "vector": v.tobytes(), "created_at": now()} for d, v in zip(batch, vectors)),
                 pk="document_id")
-        stored.update({d["id"]: v for d, v in zip(batch, vectors)})
-    if not docs:
-        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-    return np.vstack([stored[d["id"]] for d in docs]).astype(np.float32)
+        for d, v in zip(batch, vectors):
+            put(row_of[d["id"]], v)
+    return matrix if matrix is not None else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
 
 
 def similar_case_rows(rows: list[dict], members: dict[str, list[int]], vectors: np.ndarray, k: int) -> list[dict]:
@@ -256,19 +268,19 @@ def run_group(db: sqlite_utils.Database, *, rebuild: bool = False, use_embedding
         db.execute("DELETE FROM similar_cases")
         db.execute("DELETE FROM case_documents")
         db.execute("DELETE FROM cases")
+        # One statement per table (not one per case or event): at a million reports the
+        # per-call overhead would dominate the write.
         if rows:
             db["cases"].insert_all(rows)
-        for cid, doc_ids in assigned.items():
-            why = explain(doc_ids)
-            db["case_documents"].insert_all(
-                {"case_id": cid, "document_id": d, "similarity": best.get(d), "linked_to": why[d]["linked_to"],
-                 "explanation": why[d]["reason"], "evidence": to_json({k: v for k, v in why[d].items()
-                                                                      if k not in ("document_id", "reason")})}
-                for d in doc_ids)
+        db["case_documents"].insert_all(
+            {"case_id": cid, "document_id": d, "similarity": best.get(d), "linked_to": why[d]["linked_to"],
+             "explanation": why[d]["reason"],
+             "evidence": to_json({k: v for k, v in why[d].items() if k not in ("document_id", "reason")})}
+            for cid, doc_ids in assigned.items() for why in (explain(doc_ids),) for d in doc_ids)
         if similar:
             db["similar_cases"].insert_all(similar)
-        for event in events:
-            db["case_history"].insert({**event, "at": now(), "detail": None})
+        at = now()
+        db["case_history"].insert_all({**event, "at": at, "detail": None} for event in events)
         summaries.refresh(db)
     return GroupResult(
         documents=len(docs), cases=len(assigned),

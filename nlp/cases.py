@@ -7,9 +7,10 @@ their signatures agree and, where the signature is thin, their embeddings are cl
 contradiction (different cities, different terms, different head counts) vetoes a link, so
 two cases under the same article in the same city stay apart when their facts differ.
 
-Candidate pairs come from blocking (shared place or region) and from an approximate
-nearest-neighbour index (faiss HNSW) over the embeddings, never from all pairs. Groups are
-built strongest link first, and two groups merge only if no pair across them contradicts.
+Candidate pairs come from blocking (shared place with an article, term or age; names) and
+from each report's nearest neighbours by embedding among the reports it could link with (same
+region, or no place), never from all pairs. Groups are built strongest link first, and two
+groups merge only if no pair across them contradicts.
 
     >>> group([{"id": "a", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]},
     ...        {"id": "b", "places": ["kz-semey"], "regions": ["kz-abai-region"], "articles": ["KZ-CC 256"]}])
@@ -355,27 +356,135 @@ def link_score(a: dict, b: dict, similarity: float | None, th: Thresholds | None
 
 # --- candidates and groups ---------------------------------------------------------------------
 
-def neighbours(vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-    """For each row, its k nearest rows by cosine (vectors are unit length): faiss HNSW."""
+EXACT_SEARCH_LIMIT = 2000  # up to this many vectors, each report's nearest are found among all
+VECTOR_BLOCK_CAP = 4096  # above it, among at most this many reports of its region near it in date
+
+
+def nearest(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest other rows by cosine (vectors are unit length), as two (n, k)
+    arrays: row ids (-1 where there are fewer) and cosines. Exact up to EXACT_SEARCH_LIMIT rows,
+    faiss HNSW above."""
     n = len(vectors)
-    if n == 0:
-        return []
     k = min(k + 1, n)
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     import faiss
 
-    if n <= 2000:
-        index = faiss.IndexFlatIP(vectors.shape[1])  # exact is cheaper than building a graph here
+    if n <= EXACT_SEARCH_LIMIT:
+        index = faiss.IndexFlatIP(vectors.shape[1])
     else:
-        # Candidates only need the close neighbours: a light graph builds fast on 2 cores.
+        # Only the close neighbours matter: a light graph builds fast on 2 cores.
         index = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 40
         index.hnsw.efSearch = 32
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    scores, ids = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-    return [[(int(j), float(s)) for j, s in zip(ids[i], scores[i]) if j != i and j >= 0] for i in range(n)]
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    index.add(data)
+    scores, ids = index.search(data, k)
+    ids[ids == np.arange(n)[:, None]] = -1  # a row is not its own neighbour
+    return ids, scores
 
 
-WINDOW = 12
+def neighbours(vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    """For each row, its k nearest rows by cosine (vectors are unit length), nearest first."""
+    ids, scores = nearest(vectors, k)
+    return [[(int(j), float(s)) for j, s in zip(row_ids, row_scores) if j >= 0]
+            for row_ids, row_scores in zip(ids.tolist(), scores.tolist())]
+
+
+def vector_blocks(doc: dict) -> set[str]:
+    """The regions a report's places lie in (a place with no region stands for itself). Two
+    reports that both name places can only link when they share one of these (pair_score's
+    place veto), so nearest neighbours are looked for inside them."""
+    keys = set()
+    for pid in doc.get("places") or []:
+        place = get_place(pid)
+        keys.add(place.admin1_id if place and place.kind != "country" and place.admin1_id else pid)
+    return keys
+
+
+def _top_k(rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, n: int, k: int):
+    """Of (row, col, cosine) triples, each pair once and each row's k best."""
+    key = rows * n + cols
+    order = np.lexsort((-sims, key))
+    key, rows, cols, sims = key[order], rows[order], cols[order], sims[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    rows, cols, sims = rows[first], cols[first], sims[first]
+    order = np.lexsort((cols, -sims, rows))
+    rows, cols, sims = rows[order], cols[order], sims[order]
+    starts = np.searchsorted(rows, rows, side="left")
+    keep = np.arange(len(rows)) - starts < k
+    return rows[keep], cols[keep], sims[keep]
+
+
+def blocked_nearest(docs: list[dict], vectors: np.ndarray, k: int,
+                    cap: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each report's k nearest reports by cosine among those it could link with: the reports of
+    its regions (vector_blocks) and those with no place, which belong to every block. A block
+    larger than `cap` is ordered by publication date and searched in overlapping windows of
+    `cap` reports (half a window apart), so reports close in date always meet and the work
+    grows with the corpus, not its square. Returns flat arrays: row, neighbour, cosine."""
+    cap = max(2, cap or VECTOR_BLOCK_CAP)
+    n = len(docs)
+    blocks: dict[str, list[int]] = defaultdict(list)
+    unplaced = []
+    for i, d in enumerate(docs):
+        keys = vector_blocks(d)
+        if not keys:
+            unplaced.append(i)
+        for key in keys:
+            blocks[key].append(i)
+    if unplaced:
+        for key in list(blocks):
+            blocks[key] = sorted(blocks[key] + unplaced)
+        if not blocks:
+            blocks[""] = unplaced
+    published = [d.get("published") or "" for d in docs]
+    date_rank = np.empty(n, dtype=np.int64)
+    date_rank[sorted(range(n), key=published.__getitem__)] = np.arange(n)
+    import faiss
+
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    found_rows, found_cols, found_sims = [], [], []
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        ordered = np.asarray(members, dtype=np.int64)
+        if len(ordered) > cap:
+            ordered = ordered[np.argsort(date_rank[ordered], kind="stable")]
+        stride = max(1, cap // 2)
+        for start in range(0, max(1, len(ordered) - cap + stride), stride):
+            window = ordered[start:start + cap]
+            block = data[window]
+            # Exact search (one matrix product and a heap per row); one more than k, as each
+            # report finds itself.
+            sims, best = faiss.knn(block, block, min(k + 1, len(window)), metric=faiss.METRIC_INNER_PRODUCT)
+            rows = np.repeat(window, best.shape[1])
+            cols = np.where(best >= 0, window[np.maximum(best, 0)], -1).ravel()
+            found = (cols >= 0) & (cols != rows)
+            found_rows.append(rows[found])
+            found_cols.append(cols[found])
+            found_sims.append(sims.ravel()[found].astype(np.float64))
+    if not found_rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    return _top_k(np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_sims), n, k)
+
+
+def vector_candidates(docs: list[dict], vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each report's k nearest (row, neighbour, cosine as flat arrays): among all reports up to
+    EXACT_SEARCH_LIMIT, within blocks (blocked_nearest) above it."""
+    n = len(docs)
+    if n > EXACT_SEARCH_LIMIT:
+        return blocked_nearest(docs, vectors, k)
+    ids, scores = nearest(vectors, k)
+    rows = np.repeat(np.arange(n, dtype=np.int64), ids.shape[1])
+    cols, sims = ids.ravel().astype(np.int64), scores.ravel().astype(np.float64)
+    found = cols >= 0
+    return rows[found], cols[found], sims[found]
+
+
+WINDOW = 12  # reports a report meets in one block: a block of up to WINDOW + 1 is paired whole
 
 
 def blocking_keys(doc: dict) -> set[str]:
@@ -398,35 +507,86 @@ def blocking_keys(doc: dict) -> set[str]:
     return keys
 
 
-def candidate_pairs(docs: list[dict], vectors: np.ndarray | None, th: Thresholds) -> dict[tuple[int, int], float | None]:
-    """Pairs worth scoring (i < j) with their cosine similarity (None without vectors)."""
-    pairs: dict[tuple[int, int], float | None] = {}
-
-    def sim(i: int, j: int) -> float | None:
-        return float(vectors[i] @ vectors[j]) if vectors is not None else None
-
-    if vectors is not None and len(docs) > 1:
-        for i, near in enumerate(neighbours(vectors, th.neighbours)):
-            for j, s in near:
-                pairs[(min(i, j), max(i, j))] = s
+def _block_pairs(docs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (i, j) that share a blocking key, as two arrays (unordered, may repeat)."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, d in enumerate(docs):
         for key in blocking_keys(d):
             blocks[key].append(i)
+    published = [d.get("published") or "" for d in docs]
+    date_rank = np.empty(len(docs), dtype=np.int64)
+    date_rank[sorted(range(len(docs)), key=published.__getitem__)] = np.arange(len(docs))
+    small: dict[int, list[list[int]]] = defaultdict(list)
+    firsts, seconds = [], []
     for members in blocks.values():
+        if len(members) < 2:
+            continue
         if len(members) <= WINDOW + 1:
-            candidates = combinations(members, 2)
-        else:
-            # A big block (a busy town's Article 256 cases): sorted neighbourhood — each report
-            # meets the WINDOW reports nearest to it in publication date, not the whole block.
-            ordered = sorted(members, key=lambda i: docs[i].get("published") or "")
-            candidates = ((ordered[x], ordered[y]) for x in range(len(ordered))
-                          for y in range(x + 1, min(x + 1 + WINDOW, len(ordered))))
-        for i, j in candidates:
-            key = (min(i, j), max(i, j))
-            if key not in pairs:
-                pairs[key] = sim(i, j)
-    return pairs
+            small[len(members)].append(members)
+            continue
+        # A big block (a busy town's Article 256 cases): sorted neighbourhood, each report meets
+        # the WINDOW reports nearest to it in publication date (half before, half after), as
+        # many as in the largest block paired whole, not the whole block. (A stable sort by
+        # rank keeps equal dates in document order.)
+        ordered = np.asarray(members, dtype=np.int64)
+        ordered = ordered[np.argsort(date_rank[ordered], kind="stable")]
+        for step in range(1, WINDOW // 2 + 1):
+            firsts.append(ordered[:-step])
+            seconds.append(ordered[step:])
+    for size, groups in small.items():
+        table = np.asarray(groups, dtype=np.int64)
+        x, y = np.triu_indices(size, 1)
+        firsts.append(table[:, x].ravel())
+        seconds.append(table[:, y].ravel())
+    if not firsts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _cosines(vectors: np.ndarray, first: np.ndarray, second: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
+    """Cosines of row pairs of unit vectors, in chunks. A batched matmul does each product as one
+    dot of two rows, so a pair's cosine is the same number whichever path computes it."""
+    out = np.empty(len(first), dtype=np.float64)
+    for start in range(0, len(first), chunk):
+        a = vectors[first[start:start + chunk]][:, None, :]
+        b = vectors[second[start:start + chunk]][:, :, None]
+        out[start:start + chunk] = np.matmul(a, b)[:, 0, 0]
+    return out
+
+
+def candidate_arrays(docs: list[dict], vectors: np.ndarray | None,
+                     th: Thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Pairs worth scoring as three arrays: i < j, sorted, each pair once, and their cosines
+    (None without vectors). Nearest neighbours by vector, and pairs sharing a blocking key."""
+    n = len(docs)
+    firsts, seconds, sims = [], [], []
+    if vectors is not None and n > 1:
+        rows, cols, near = vector_candidates(docs, vectors, th.neighbours)
+        # Reversed, so that of a pair found from both ends the later row's cosine is kept.
+        firsts.append(np.minimum(rows, cols)[::-1])
+        seconds.append(np.maximum(rows, cols)[::-1])
+        sims.append(near[::-1])
+    a, b = _block_pairs(docs)
+    firsts.append(np.minimum(a, b))
+    seconds.append(np.maximum(a, b))
+    sims.append(np.full(len(a), np.nan))
+    first, second, sim = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(sims)
+    # Each pair once: np.unique keeps the first occurrence, so a neighbour's cosine from the index
+    # wins over a blocked pair's.
+    _, keep = np.unique(first * max(n, 1) + second, return_index=True)
+    first, second, sim = first[keep], second[keep], sim[keep]
+    if vectors is None:
+        return first, second, None
+    missing = np.isnan(sim)
+    sim[missing] = _cosines(vectors, first[missing], second[missing])
+    return first, second, sim
+
+
+def candidate_pairs(docs: list[dict], vectors: np.ndarray | None, th: Thresholds) -> dict[tuple[int, int], float | None]:
+    """Pairs worth scoring (i < j) with their cosine similarity (None without vectors)."""
+    first, second, sim = candidate_arrays(docs, vectors, th)
+    sims = sim.tolist() if sim is not None else [None] * len(first)
+    return dict(zip(zip(first.tolist(), second.tolist()), sims))
 
 
 def group(docs: list[dict], vectors: np.ndarray | None = None, th: Thresholds | None = None) -> list[list[str]]:
@@ -434,9 +594,13 @@ def group(docs: list[dict], vectors: np.ndarray | None = None, th: Thresholds | 
     return [g for g, _ in group_with_scores(docs, vectors, th)]
 
 
-def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None,
-                      th: Thresholds | None = None) -> list[tuple[list[str], dict[str, float]]]:
-    """Like `group`, with each member's best link score inside its group."""
+SCORING_CHUNK = 1 << 20  # candidate pairs turned into Python objects at a time
+
+
+def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: Thresholds | None = None,
+                      stats: dict | None = None) -> list[tuple[list[str], dict[str, float]]]:
+    """Like `group`, with each member's best link score inside its group. `stats`, if given, is
+    filled with the work done: candidate pairs, links, pairs scored by merge checks."""
     th = th or thresholds()
     parent = list(range(len(docs)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(docs))}
@@ -447,32 +611,81 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None,
             x = parent[x]
         return x
 
-    signature_scores: dict[tuple[int, int], float | None] = {}
+    n_docs = len(docs)
+    first, second, sim = candidate_arrays(docs, vectors, th)
+    # What each candidate's signature said is kept as arrays (pair key, contradicts?), not as
+    # Python objects, which would not fit in memory at a million reports; merge checks read it.
+    candidate_keys = first * max(n_docs, 1) + second  # sorted: candidate_arrays sorts by pair
+    candidate_contradicts = np.zeros(len(first), dtype=bool)
+    link_i, link_j, link_score_ = [], [], []
+    for start in range(0, len(first), SCORING_CHUNK):
+        end = start + SCORING_CHUNK
+        sims = sim[start:end].tolist() if sim is not None else [None] * len(first[start:end])
+        for x, (i, j, s) in enumerate(zip(first[start:end].tolist(), second[start:end].tolist(), sims), start):
+            a, b = docs[i], docs[j]
+            signature_score = pair_score(a, b, th)
+            if signature_score is None:
+                candidate_contradicts[x] = True
+                continue
+            score = link_score(a, b, s, th, signature=signature_score)
+            if score is not None:
+                link_i.append(i)
+                link_j.append(j)
+                link_score_.append(score)
+    del first, second, sim
+    scores = np.asarray(link_score_, dtype=np.float64)
+    order = np.lexsort((np.asarray(link_j), np.asarray(link_i), -scores)).tolist() if link_i else []
 
-    def sig(i: int, j: int) -> float | None:
-        key = (i, j) if i < j else (j, i)
-        if key not in signature_scores:
-            signature_scores[key] = pair_score(docs[key[0]], docs[key[1]], th)
-        return signature_scores[key]
+    contradicts: dict[int, bool] = {}  # pairs that were no candidates, scored by merge checks
 
-    links = []
-    for (i, j), s in candidate_pairs(docs, vectors, th).items():
-        score = link_score(docs[i], docs[j], s, th, signature=sig(i, j))
-        if score is not None:
-            links.append((score, i, j))
+    # A sentinel past every key, so that a search never falls off the end.
+    candidate_keys = np.append(candidate_keys, np.iinfo(np.int64).max)
+    candidate_contradicts = np.append(candidate_contradicts, False)
+
+    def groups_contradict(left: list[int], right: list[int]) -> bool:
+        """Does any pair across two groups contradict? Candidates' answers are looked up; the
+        other pairs' known answers next; then the rest are scored (once) until one contradicts.
+        (Few numpy calls per check: there is one check per link.)"""
+        if len(left) == 1 and len(right) == 1:
+            return False  # the pair is the link being merged on: it does not contradict
+        keys = np.array([m * n_docs + q if m < q else q * n_docs + m for m in left for q in right], dtype=np.int64)
+        at = candidate_keys.searchsorted(keys)
+        is_candidate = candidate_keys[at] == keys
+        if (candidate_contradicts[at] & is_candidate).any():
+            return True
+        rest = keys[~is_candidate].tolist()
+        if any(contradicts.get(key) for key in rest):
+            return True
+        for key in rest:
+            if key not in contradicts:
+                m, q = divmod(key, n_docs)
+                if contradicts.setdefault(key, pair_score(docs[m], docs[q], th) is None):
+                    return True
+        return False
+
+    # Groups only grow, so (root, size) names a group's members: a merge refused once is not
+    # checked again until one side has grown.
+    refused: set[tuple[int, int, int, int]] = set()
     best: dict[int, float] = {}
-    for score, i, j in sorted(links, key=lambda x: (-x[0], x[1], x[2])):
+    for x in order:
+        i, j, score = link_i[x], link_j[x], link_score_[x]
         ri, rj = find(i), find(j)
         if ri == rj:
             continue
+        state = (ri, len(members[ri]), rj, len(members[rj]))
+        if state in refused:
+            continue
         # No contradiction across the two groups: a report that mentions another case in
         # passing cannot chain two cases together.
-        if any(sig(m, n) is None for m in members[ri] for n in members[rj]):
+        if groups_contradict(members[ri], members[rj]):
+            refused.add(state)
             continue
         parent[ri] = rj
         members[rj] += members.pop(ri)
         best[i] = max(best.get(i, 0.0), score)
         best[j] = max(best.get(j, 0.0), score)
+    if stats is not None:
+        stats.update(candidate_pairs=len(candidate_keys) - 1, links=len(link_i), merge_check_pairs=len(contradicts))
     out = []
     for root, idx in members.items():
         ids = sorted(docs[i]["id"] for i in idx)

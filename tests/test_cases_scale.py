@@ -1,0 +1,124 @@
+"""Case grouping at scale: the candidate paths for large corpora give the groups the exact path
+gives, and a region larger than the search cap is still grouped whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from benchmarks.cases import synthetic
+from nlp import cases
+from nlp.cases import blocked_nearest, group, regions_of, thresholds
+
+
+def spread_cases(n_cases: int, town: str = "kz-semey", dim: int = 32, seed: int = 3):
+    """Thin reports (a town and nothing else) of cases three reports each, published three days
+    apart and interleaved with other cases: report mates are 15-20 places apart in date order,
+    beyond the date window of the blocking keys, so only their vectors bring them together."""
+    rng = np.random.default_rng(seed)
+    docs, vectors = [], []
+    for c in range(n_cases):
+        direction = rng.normal(size=dim)
+        for k in range(3):
+            day = dt.date(2021, 1, 1) + dt.timedelta(days=2 * c + 3 * k)
+            docs.append({"id": f"r{c:03d}-{k}", "case": c, "places": [town], "regions": regions_of([town]),
+                         "published": day.isoformat()})
+            v = direction + 0.2 * rng.normal(size=dim)
+            vectors.append(v / np.linalg.norm(v))
+    return docs, np.asarray(vectors, dtype=np.float32)
+
+
+def truth(docs):
+    by_case: dict[int, list[str]] = {}
+    for d in docs:
+        by_case.setdefault(d["case"], []).append(d["id"])
+    return sorted((sorted(g) for g in by_case.values()), key=lambda g: (-len(g), g[0]))
+
+
+def test_a_region_larger_than_the_search_cap_is_still_grouped_whole(monkeypatch):
+    docs, vectors = spread_cases(100)  # one region block of 300 reports
+    assert group(docs, None) != truth(docs)  # the blocking keys alone miss the mates
+    assert group(docs, vectors) == truth(docs)  # exact search over all 300
+    monkeypatch.setattr(cases, "EXACT_SEARCH_LIMIT", 0)
+    monkeypatch.setattr(cases, "VECTOR_BLOCK_CAP", 64)  # windows of 64 reports, 32 apart
+    assert group(docs, vectors) == truth(docs)
+
+
+def test_blocked_search_is_exact_inside_a_block():
+    docs, vectors = spread_cases(40)
+    rows, cols, sims = blocked_nearest(docs, vectors, 5)
+    full = vectors @ vectors.T
+    np.fill_diagonal(full, -np.inf)
+    for i in range(len(docs)):
+        expected = set(np.argsort(-full[i])[:5].tolist())
+        assert set(cols[rows == i].tolist()) == expected
+    assert np.allclose(sims, full[rows, cols], atol=1e-5)
+
+
+def test_reports_in_other_regions_are_not_searched_but_reports_without_a_place_are():
+    docs, vectors = spread_cases(10, town="kz-semey")
+    other, other_vectors = spread_cases(10, town="kz-aktau", seed=4)
+    other = [{**d, "id": "x" + d["id"]} for d in other]
+    unplaced = {"id": "u", "places": [], "regions": [], "published": "2021-01-02"}
+    all_docs = docs + other + [unplaced]
+    all_vectors = np.vstack([vectors, other_vectors, vectors[:1]])
+    rows, cols, _ = blocked_nearest(all_docs, all_vectors, 10)
+    region = {i: set(all_docs[i]["regions"]) for i in range(len(all_docs))}
+    for i, j in zip(rows.tolist(), cols.tolist()):
+        assert not region[i] or not region[j] or region[i] & region[j]
+    u = len(all_docs) - 1
+    assert 0 in cols[rows == u]  # the unplaced report's twin in another block is found
+    assert u in cols[rows == 0]
+
+
+def test_a_cap_far_below_the_region_sizes_changes_few_groups(monkeypatch):
+    docs, vectors = synthetic(1500, seed=5)  # regions of 100-300 reports
+    monkeypatch.setattr(cases, "EXACT_SEARCH_LIMIT", 0)
+    whole = group(docs, vectors)
+    monkeypatch.setattr(cases, "VECTOR_BLOCK_CAP", 64)
+    capped = group(docs, vectors)
+    same = {tuple(g) for g in capped} & {tuple(g) for g in whole}
+    assert len(same) >= 0.95 * len(whole)
+
+
+def test_pairs_examined_grow_with_the_corpus_not_its_square():
+    small, large = synthetic(2000, seed=9), synthetic(8000, seed=9)
+    per_doc = []
+    for docs, vectors in (small, large):
+        stats: dict = {}
+        cases.group_with_scores(docs, vectors, thresholds(), stats=stats)
+        per_doc.append(stats["candidate_pairs"] / len(docs))
+    assert per_doc[1] <= 2 * cases.WINDOW + thresholds().neighbours
+    assert per_doc[1] < 1.5 * per_doc[0]
+
+
+def test_group_reads_stored_vectors_in_order_and_writes_each_table_in_few_statements(tmp_path):
+    import json
+
+    from corpus.cases import ensure_embeddings, run_group
+    from corpus.database import open_db
+    from nlp.embeddings import model_id
+
+    docs, vectors = spread_cases(60)
+    db = open_db(tmp_path / "c.db")
+    db["documents"].insert_all(
+        {"id": d["id"], "url": f"http://x/{d['id']}", "canonical_url": f"http://x/{d['id']}", "lang": "ru",
+         "title": d["id"], "text": d["id"], "published": d["published"], "content_hash": d["id"],
+         "processed_hash": d["id"], "is_case_report": 1, "places": json.dumps(d["places"]), "articles": "[]",
+         "penalties": "[]", "event_dates": "[]", "orgs": "[]", "platforms": "[]", "persons": "[]", "names": "[]"}
+        for d in docs)
+    db["embeddings"].insert_all({"document_id": d["id"], "model": model_id(), "dim": vectors.shape[1],
+                                 "vector": v.tobytes(), "created_at": "2026-01-01"}
+                                for d, v in reversed(list(zip(docs, vectors))))
+    read = ensure_embeddings(db, [{"id": d["id"]} for d in docs])
+    assert np.array_equal(read, vectors)
+
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    result = run_group(db)
+    db.conn.set_trace_callback(None)
+    assert result.cases == 60 and result.multi_document_cases == 60
+    assert db["case_documents"].count == len(docs)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO [CASE_DOCUMENTS]")
+               or s.lstrip().upper().startswith('INSERT INTO "CASE_DOCUMENTS"')]
+    assert 0 < len(inserts) <= 5  # batches, not one statement per case
