@@ -25,7 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
-from itertools import combinations
 
 import numpy as np
 
