@@ -40,6 +40,8 @@ class Thresholds:
     max_years_apart: int = 2
     age_tolerance: int = 1
     different_names_penalty: float = 1.5
+    different_organisations_penalty: float = 2.5
+    many_named: int = 4
     min_score: float = 3.0
     similarity_floor: float = 0.82
     similarity_full: float = 0.93
@@ -180,6 +182,24 @@ def _lone(doc: dict) -> bool:
     return all((doc.get(k) or 0) <= 1 for k in ("convicted_count", "accused_count"))
 
 
+def _one_accused(doc: dict) -> bool:
+    """Does the report say it is about exactly one person?"""
+    counts = [doc.get(k) for k in ("convicted_count", "accused_count") if doc.get(k)]
+    return bool(counts) and all(c == 1 for c in counts)
+
+
+def _different_people(a: dict, b: dict, many_named: int) -> bool:
+    """Are two reports that name people, none in common, about different defendants? Yes when
+    each is about one person (the names are its defendant's), or each names a group's members
+    (`many_named` people or more); unless they agree on a term or an age, which says a name
+    failed to meet its other spelling. Otherwise a name may be a lawyer's, a judge's or a press
+    officer's: no verdict."""
+    if not ((_one_accused(a) and _one_accused(b))
+            or min(len(a.get("names") or []), len(b.get("names") or [])) >= many_named):
+        return False
+    return not (_terms(a) & _terms(b) or _ages(a) & _ages(b))
+
+
 def own_years(doc: dict) -> tuple[int, float] | None:
     """The years the report's own latest stage can fall in, as (first, last); None when unknown.
 
@@ -303,12 +323,20 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
         out.checked.append("name")
     if na & nb:
         out.add(2.0, "name", ", ".join(sorted(na & nb)))
+    elif na and nb and _different_people(a, b, th.many_named):
+        return out.contradict("name", f"{', '.join(a['names'][:3])} vs {', '.join(b['names'][:3])}")
     elif na and nb:
         # Different people named: evidence against, not a veto (a report may name only a lawyer,
         # a co-defendant or a relative, and a name may fail to meet its other spelling).
         out.score -= th.different_names_penalty
-    if set(a.get("orgs") or []) & set(b.get("orgs") or []):
-        out.add(1.0, "organisation", ", ".join(sorted(set(a["orgs"]) & set(b["orgs"]))))
+    oa, ob = set(a.get("orgs") or []), set(b.get("orgs") or [])
+    if oa & ob:
+        out.add(1.0, "organisation", ", ".join(sorted(oa & ob)))
+    elif oa and ob:
+        # Different banned organisations: evidence against, not a veto (a report may name the
+        # movement a group came from as well as the one it is tried for).
+        out.checked.append("organisation")
+        out.score -= th.different_organisations_penalty
     if set(a.get("platforms") or []) & set(b.get("platforms") or []):
         out.add(0.5, "platform", ", ".join(sorted(set(a["platforms"]) & set(b["platforms"]))))
     ea = {d for d in a.get("event_dates") or [] if len(d) == 10}
