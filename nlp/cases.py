@@ -42,7 +42,7 @@ class Thresholds:
     different_names_penalty: float = 1.5
     different_organisations_penalty: float = 2.5
     many_named: int = 4
-    min_score: float = 3.0
+    min_score: float = 3.5
     similarity_floor: float = 0.82
     similarity_full: float = 0.93
     similarity_weight: float = 4.0
