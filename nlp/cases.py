@@ -182,6 +182,11 @@ def _lone(doc: dict) -> bool:
     return all((doc.get(k) or 0) <= 1 for k in ("convicted_count", "accused_count"))
 
 
+def _group_case(a: dict, b: dict) -> bool:
+    """Does each of two reports tell of several people (accused or convicted)?"""
+    return all(max(d.get("convicted_count") or 0, d.get("accused_count") or 0) > 1 for d in (a, b))
+
+
 def _one_accused(doc: dict) -> bool:
     """Does the report say it is about exactly one person?"""
     counts = [doc.get(k) for k in ("convicted_count", "accused_count") if doc.get(k)]
@@ -274,8 +279,10 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     # be another case mentioned in passing. Each must appear in the other report.
     # Terms are compared kind with kind (a report may give only the prison term, another only the
     # ban that follows it); an appeal may change the term, so an appeal report about the same
-    # person (a name in common) contradicts none.
+    # person (a name in common) contradicts none. Nor do two reports of one group (several
+    # people tried, a member named in both): each may give other members' terms and ages first.
     same_person = bool(set(a.get("names") or []) & set(b.get("names") or []))
+    same_group = same_person and _group_case(a, b)
     ta, tb = _terms(a), _terms(b)
     fa, fb = _first_term(a), _first_term(b)
     same_kind_a = {t for t in tb if fa and t[0] == fa[0]}
@@ -283,7 +290,7 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     if same_kind_a or same_kind_b:
         out.checked.append("term")
         if not _overlaps(fa, same_kind_a) or not _overlaps(fb, same_kind_b):
-            if "appeal" not in (a.get("stage"), b.get("stage")) or not same_person:
+            if not (same_group or (same_person and "appeal" in (a.get("stage"), b.get("stage")))):
                 return out.contradict("term", f"{_term_text(fa)} vs {_term_text(fb)}")
         else:
             out.add(2.0, "term", _term_text(fa if same_kind_a else fb))
@@ -292,7 +299,11 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     if ages_a and ages_b:
         out.checked.append("age")
         age_a, age_b = _first_age(a), _first_age(b)
-        if not _near(age_a, ages_b, th.age_tolerance) or not _near(age_b, ages_a, th.age_tolerance):
+        if same_group:
+            agree = any(_near(age, ages_b, th.age_tolerance) for age in ages_a)  # one member in both
+        else:
+            agree = _near(age_a, ages_b, th.age_tolerance) and _near(age_b, ages_a, th.age_tolerance)
+        if not agree:
             return out.contradict("age", f"{age_a} vs {age_b}")
         out.add(1.5, "age", age_a)
     # Years agree at their precision: a year-only date agrees with any date of that year, and

@@ -94,6 +94,24 @@ def test_reports_naming_two_groups_with_no_member_in_common_are_different_cases(
     assert pair_score(group_a, officials) < pair_score(group_a, {**officials, "names": []})
 
 
+def test_reports_of_one_group_may_give_different_members_terms_and_ages():
+    # One report gives the leaders' terms, the other the other members'; both name the leader.
+    leaders = {**ALMATY, "id": "a", "names": ["stv", "ssnv"], "convicted_count": 6, "persons": [{"age": 52}],
+               "penalties": [{"kind": "prison", "min_years": 7, "max_years": 9}]}
+    members = {**ALMATY, "id": "b", "names": ["krmnv", "tknv", "stv"], "convicted_count": 6,
+               "persons": [{"age": 40}, {"age": 37}, {"age": 52}],
+               "penalties": [{"kind": "prison", "min_years": 5, "max_years": 5}]}
+    assert compare(leaders, members).contradiction is None
+    # Without a member named in both, or with one person on a side, the terms still contradict.
+    assert compare(leaders, {**members, "names": ["krmnv", "tknv"]}).contradiction[0] == "term"
+    assert compare({**leaders, "convicted_count": 1}, members).contradiction[0] == "term"
+    # Ages: one member's age in both is enough for a group; none in common still contradicts.
+    no_terms = {"penalties": []}
+    assert compare({**leaders, **no_terms}, {**members, **no_terms}).contradiction is None
+    assert compare({**leaders, **no_terms, "persons": [{"age": 60}]},
+                   {**members, **no_terms}).contradiction[0] == "age"
+
+
 def test_different_banned_organisations_count_against_a_link():
     a = {**ALMATY, "id": "a", "articles": [], "orgs": ["dvk"]}
     b = {**ALMATY, "id": "b", "articles": [], "orgs": ["isis"]}
