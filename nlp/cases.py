@@ -4,7 +4,7 @@ A signature is what identifies a court case whatever the language of the report:
 happened (place ids and their regions), which articles, which penalties, how many people,
 when, who (person names transliterated to one Latin skeleton). Two reports are linked when
 their signatures agree and, where the signature is thin, their embeddings are close; a
-contradiction (different cities, different terms, different head counts) vetoes a link, so
+contradiction (different cities, terms, ages or defendants) vetoes a link, so
 two cases under the same article in the same city stay apart when their facts differ.
 
 Candidate pairs come from blocking (shared place or region) and from an approximate
