@@ -4,7 +4,7 @@ A signature is what identifies a court case whatever the language of the report:
 happened (place ids and their regions), which articles, which penalties, how many people,
 when, who (person names transliterated to one Latin skeleton). Two reports are linked when
 their signatures agree and, where the signature is thin, their embeddings are close; a
-contradiction (different cities, different terms, different head counts) vetoes a link, so
+contradiction (different cities, terms, ages or defendants) vetoes a link, so
 two cases under the same article in the same city stay apart when their facts differ.
 
 Candidate pairs come from blocking (shared place with an article, term or age; names) and
@@ -40,7 +40,9 @@ class Thresholds:
     max_years_apart: int = 2
     age_tolerance: int = 1
     different_names_penalty: float = 1.5
-    min_score: float = 3.0
+    different_organisations_penalty: float = 2.5
+    many_named: int = 4
+    min_score: float = 3.5
     similarity_floor: float = 0.82
     similarity_full: float = 0.93
     similarity_weight: float = 4.0
@@ -180,6 +182,29 @@ def _lone(doc: dict) -> bool:
     return all((doc.get(k) or 0) <= 1 for k in ("convicted_count", "accused_count"))
 
 
+def _group_case(a: dict, b: dict) -> bool:
+    """Does each of two reports tell of several people (accused or convicted)?"""
+    return all(max(d.get("convicted_count") or 0, d.get("accused_count") or 0) > 1 for d in (a, b))
+
+
+def _one_accused(doc: dict) -> bool:
+    """Does the report say it is about exactly one person?"""
+    counts = [doc.get(k) for k in ("convicted_count", "accused_count") if doc.get(k)]
+    return bool(counts) and all(c == 1 for c in counts)
+
+
+def _different_people(a: dict, b: dict, many_named: int) -> bool:
+    """Are two reports that name people, none in common, about different defendants? Yes when
+    each is about one person (the names are its defendant's), or each names a group's members
+    (`many_named` people or more); unless they agree on a term or an age, which says a name
+    failed to meet its other spelling. Otherwise a name may be a lawyer's, a judge's or a press
+    officer's: no verdict."""
+    if not ((_one_accused(a) and _one_accused(b))
+            or min(len(a.get("names") or []), len(b.get("names") or [])) >= many_named):
+        return False
+    return not (_terms(a) & _terms(b) or _ages(a) & _ages(b))
+
+
 def own_years(doc: dict) -> tuple[int, float] | None:
     """The years the report's own latest stage can fall in, as (first, last); None when unknown.
 
@@ -254,8 +279,10 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     # be another case mentioned in passing. Each must appear in the other report.
     # Terms are compared kind with kind (a report may give only the prison term, another only the
     # ban that follows it); an appeal may change the term, so an appeal report about the same
-    # person (a name in common) contradicts none.
+    # person (a name in common) contradicts none. Nor do two reports of one group (several
+    # people tried, a member named in both): each may give other members' terms and ages first.
     same_person = bool(set(a.get("names") or []) & set(b.get("names") or []))
+    same_group = same_person and _group_case(a, b)
     ta, tb = _terms(a), _terms(b)
     fa, fb = _first_term(a), _first_term(b)
     same_kind_a = {t for t in tb if fa and t[0] == fa[0]}
@@ -263,7 +290,7 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     if same_kind_a or same_kind_b:
         out.checked.append("term")
         if not _overlaps(fa, same_kind_a) or not _overlaps(fb, same_kind_b):
-            if "appeal" not in (a.get("stage"), b.get("stage")) or not same_person:
+            if not (same_group or (same_person and "appeal" in (a.get("stage"), b.get("stage")))):
                 return out.contradict("term", f"{_term_text(fa)} vs {_term_text(fb)}")
         else:
             out.add(2.0, "term", _term_text(fa if same_kind_a else fb))
@@ -272,7 +299,11 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     if ages_a and ages_b:
         out.checked.append("age")
         age_a, age_b = _first_age(a), _first_age(b)
-        if not _near(age_a, ages_b, th.age_tolerance) or not _near(age_b, ages_a, th.age_tolerance):
+        if same_group:
+            agree = any(_near(age, ages_b, th.age_tolerance) for age in ages_a)  # one member in both
+        else:
+            agree = _near(age_a, ages_b, th.age_tolerance) and _near(age_b, ages_a, th.age_tolerance)
+        if not agree:
             return out.contradict("age", f"{age_a} vs {age_b}")
         out.add(1.5, "age", age_a)
     # Years agree at their precision: a year-only date agrees with any date of that year, and
@@ -303,12 +334,20 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
         out.checked.append("name")
     if na & nb:
         out.add(2.0, "name", ", ".join(sorted(na & nb)))
+    elif na and nb and _different_people(a, b, th.many_named):
+        return out.contradict("name", f"{', '.join(a['names'][:3])} vs {', '.join(b['names'][:3])}")
     elif na and nb:
         # Different people named: evidence against, not a veto (a report may name only a lawyer,
         # a co-defendant or a relative, and a name may fail to meet its other spelling).
         out.score -= th.different_names_penalty
-    if set(a.get("orgs") or []) & set(b.get("orgs") or []):
-        out.add(1.0, "organisation", ", ".join(sorted(set(a["orgs"]) & set(b["orgs"]))))
+    oa, ob = set(a.get("orgs") or []), set(b.get("orgs") or [])
+    if oa & ob:
+        out.add(1.0, "organisation", ", ".join(sorted(oa & ob)))
+    elif oa and ob:
+        # Different banned organisations: evidence against, not a veto (a report may name the
+        # movement a group came from as well as the one it is tried for).
+        out.checked.append("organisation")
+        out.score -= th.different_organisations_penalty
     if set(a.get("platforms") or []) & set(b.get("platforms") or []):
         out.add(0.5, "platform", ", ".join(sorted(set(a["platforms"]) & set(b["platforms"]))))
     ea = {d for d in a.get("event_dates") or [] if len(d) == 10}

@@ -9,7 +9,7 @@ import pytest
 
 from corpus.cases import run_group
 from corpus.database import open_db
-from nlp.cases import group, pair_score, prepare
+from nlp.cases import compare, group, pair_score, prepare, thresholds
 from nlp.names import name_key
 from nlp.evaluate import load_gold, score_groups
 
@@ -69,6 +69,58 @@ def test_a_report_naming_another_case_in_passing_does_not_merge_them():
          "penalties": [{"kind": "prison", "min_years": 6, "max_years": 6},
                        {"kind": "prison", "min_years": 5, "max_years": 5}], "persons": [{"age": 45}, {"age": 27}]}
     assert pair_score(a, b) is None
+
+
+ALMATY = {"places": ["kz-almaty"], "regions": ["kz-almaty"], "articles": ["KZ-CC 174"]}
+
+
+def test_one_person_reports_naming_different_people_are_different_cases():
+    # Two bloggers tried in one city under one article: each report is about one person.
+    a = {**ALMATY, "id": "a", "names": ["srsnbv"], "convicted_count": 1,
+         "penalties": [{"kind": "suspended", "min_years": 3, "max_years": 3}]}
+    b = {**ALMATY, "id": "b", "names": ["ktbv", "nrpsv"], "convicted_count": 1,
+         "penalties": [{"kind": "prison", "min_years": 6, "max_years": 6}]}
+    assert compare(a, b).contradiction == ("name", "srsnbv vs ktbv, nrpsv")
+    # The same term says the names are one person's two spellings (or a lawyer's): no veto.
+    c = {**b, "penalties": a["penalties"]}
+    assert pair_score(a, c) is not None
+
+
+def test_reports_naming_two_groups_with_no_member_in_common_are_different_cases():
+    group_a = {**ALMATY, "id": "a", "names": ["knsbv", "mnglv", "sdv", "kpnbtv"], "accused_count": 9}
+    group_b = {**ALMATY, "id": "b", "names": ["trnv", "tplv", "smrdnv", "kbrv", "slmnv"], "accused_count": 12}
+    assert compare(group_a, group_b).contradiction[0] == "name"
+    # Fewer names than that may be a judge's and a press officer's: evidence against, no veto.
+    officials = {**group_b, "names": ["sltnv", "dsv"]}
+    assert compare(group_a, officials).contradiction is None
+    assert pair_score(group_a, officials) < pair_score(group_a, {**officials, "names": []})
+
+
+def test_reports_of_one_group_may_give_different_members_terms_and_ages():
+    # One report gives the leaders' terms, the other the other members'; both name the leader.
+    leaders = {**ALMATY, "id": "a", "names": ["stv", "ssnv"], "convicted_count": 6, "persons": [{"age": 52}],
+               "penalties": [{"kind": "prison", "min_years": 7, "max_years": 9}]}
+    members = {**ALMATY, "id": "b", "names": ["krmnv", "tknv", "stv"], "convicted_count": 6,
+               "persons": [{"age": 40}, {"age": 37}, {"age": 52}],
+               "penalties": [{"kind": "prison", "min_years": 5, "max_years": 5}]}
+    assert compare(leaders, members).contradiction is None
+    # Without a member named in both, or with one person on a side, the terms still contradict.
+    assert compare(leaders, {**members, "names": ["krmnv", "tknv"]}).contradiction[0] == "term"
+    assert compare({**leaders, "convicted_count": 1}, members).contradiction[0] == "term"
+    # Ages: one member's age in both is enough for a group; none in common still contradicts.
+    no_terms = {"penalties": []}
+    assert compare({**leaders, **no_terms}, {**members, **no_terms}).contradiction is None
+    assert compare({**leaders, **no_terms, "persons": [{"age": 60}]},
+                   {**members, **no_terms}).contradiction[0] == "age"
+
+
+def test_different_banned_organisations_count_against_a_link():
+    a = {**ALMATY, "id": "a", "articles": [], "orgs": ["dvk"]}
+    b = {**ALMATY, "id": "b", "articles": [], "orgs": ["isis"]}
+    c = {**ALMATY, "id": "c", "articles": []}
+    th = thresholds()
+    assert pair_score(a, b) == pair_score(a, c) - th.different_organisations_penalty
+    assert "organisation" in compare(a, b).checked
 
 
 def test_person_names_meet_across_scripts():
