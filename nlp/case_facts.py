@@ -150,7 +150,7 @@ def _counts(text: str, lang: str) -> tuple[int | None, int | None]:
                      text[max(0, m.start() - 20):m.start()], re.I):
             continue
         cued = re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
-                         r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|срок\w*\s+наказани|"
+                         r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|\bdock\b|срок\w*\s+наказани|"
                          r"лишени\w+\s+свободы|колони\w+|prison|jail|appeal", sentence, re.I)
         if cued:
             # "ещё шестеро участников", "six other members", "another five accomplices": beside a count
@@ -178,6 +178,39 @@ ROLE_BEFORE = {
     "en": re.compile(r"(?:judge|lawyer|attorney|prosecutor|investigator|president|chairman|defender|expert|according\s+to|"
                      r"said|told)\s*,?\s*$", re.I),
 }
+# The title of an official of the proceeding or of an authority, and what may stand between it and
+# the name: whose official ("пресс-секретарь специализированного суда Актюбинской области",
+# "press secretary of the regional court", "Representative of the Department of ... of Aktobe oblast").
+OFFICIAL_BEFORE = {
+    "ru": re.compile(r"(?i:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|пресс-секретар\w*|"
+                     r"пресс-служб\w*|представител\w*|спикер\w*)"
+                     r"(?:\s+(?:[а-яё-]+(?:ого|его|ой|ей|ых|их|ов|ев|ии|ия|а|я|ы|и)(?<!ла)(?<!ли)|[А-ЯЁ][\w-]*)){0,6}\s*,?\s*$"),
+    "en": re.compile(r"(?i:judge|lawyer|attorney|prosecutor|investigator|spokes(?:man|woman|person)|"
+                     r"press[\s-]+(?:secretary|officer|service)|representative)"
+                     r"(?:\s+(?:of|at|the|[A-Z][\w'-]*|(?i:[\w-]*(?:court|service|office|department|ministry|police|"
+                     r"committee|oblast|region|city|district|regional|national|security|general)))){0,12}\s*,?\s*$"),
+}
+# How far before a name its title may begin.
+OFFICIAL_REACH = 120
+
+
+def _officials(text: str, lang: str, doc: Doc) -> set[str]:
+    """Keys of the people named only with an official's title (a judge, a lawyer, a prosecutor, a
+    court's press secretary): they take part in many cases and identify none. A name told once
+    without a title ("адвокат Билаша", then "Билаш заявил") is the case's."""
+    titled: dict[str, bool] = {}
+    for ent in _person_ents(doc):
+        if not (key := name_key(ent.text)):
+            continue
+        if text[ent.start_char:ent.end_char] != ent.text:
+            titled[key] = False
+            continue
+        a, _ = sentence_bounds(text, ent.start_char)
+        before = text[max(a, ent.start_char - OFFICIAL_REACH):ent.start_char]
+        titled[key] = titled.get(key, True) and bool(OFFICIAL_BEFORE[lang].search(before))
+    return {key for key, only in titled.items() if only}
+
+
 # "Aidos Serikbayev was convicted": a name the English model often misses.
 EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+been|had\s+been)\s+"
                               r"(?:sentenced|convicted|jailed|found\s+guilty|given))")
@@ -382,7 +415,8 @@ def find_facts(doc: Doc, matchers) -> dict:
         # Others tried with them but not counted ("несколько его сообщников", "the other members"): unclear.
         if count is not None and re.search(UNCOUNTED[lang], main, re.I):
             count = None
-    names = list(dict.fromkeys(e.text for e in _person_ents(doc)))
+    officials = _officials(text, lang, doc)
+    names = list(dict.fromkeys(e.text for e in _person_ents(doc) if name_key(e.text) not in officials))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
