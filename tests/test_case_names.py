@@ -33,3 +33,10 @@ def test_a_name_told_once_without_a_title_stays():
             "Ерлана Сабитова Дамир Касенов. Ерлан Сабитов был обвинен в разжигании розни.")
     found = keys(text, "ru")
     assert "sbtv" in found, found
+
+
+def test_a_full_name_the_model_misses_is_found_when_the_report_repeats_the_surname():
+    text = ("ALMATY -- A Kazakh court has sentenced an activist to two years in prison for ties with a banned "
+            "opposition party.\n\nThe Medeu district court on May 12 also barred Kanat Zhumagulov from public "
+            "activities for five years.\n\nZhumagulov pleaded not guilty and his lawyers said they would appeal.")
+    assert "jmglv" in keys(text, "en")
