@@ -77,6 +77,9 @@ MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юн�
               r"журналист[аеу]?|блогер[аеу]?|студент[аеу]?|подростк\w*)\b",
         "en": r"\b(?:man|men|boy|father|husband|he|his|him|male|brothers?|son|imam|businessman)\b"}
 FEMALE_ENDINGS = ("яя", "ей", "юю")
+# The pronoun of whoever tells the news ("According to her, the group is charged with ...", the
+# court's press secretary) says nothing of the defendant's gender.
+SPEAKER_PRONOUN = re.compile(r"\b[Aa]ccording\s+to\s+(?:her|him)\b")
 
 
 # Larger numbers of people in a report are victims, statistics or crowds, not one case's defendants
@@ -348,8 +351,9 @@ def _persons(text: str, lang: str) -> list[dict]:
     # Gender stated elsewhere in the text ("he", "жительница") fills in what ages left open,
     # when the text points one way only.
     flags = re.I if lang == "ru" else 0
-    female = bool(re.search(FEMALE[lang], text, flags))
-    male = bool(re.search(MALE[lang], text, flags))
+    told = SPEAKER_PRONOUN.sub(" ", text) if lang == "en" else text
+    female = bool(re.search(FEMALE[lang], told, flags))
+    male = bool(re.search(MALE[lang], told, flags))
     text_gender = "female" if female and not male else "male" if male and not female else None
     if persons:
         persons = [p if p["gender"] or not text_gender else {**p, "gender": text_gender} for p in persons]
