@@ -199,20 +199,22 @@ OFFICIAL_REACH = 120
 
 # "barred Ulasbek Akhmetov from ...": a full name the English model missed, of a surname's shape
 # (Central Asian and Slavic endings), taken when the report returns to the surname on its own.
-EN_FULL_NAME = re.compile(r"\b[A-Z][a-z]+\s+(?P<surname>[A-Z][a-z]+(?:ov|ev|ova|eva|uly|kyzy|enko))\b")
+EN_FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?P<surname>[A-Z][a-z]+(?:ov|ev|ova|eva|uly|kyzy|enko))\b")
 
 
 def _name_mentions(text: str, lang: str, doc: Doc) -> list[tuple[str, int | None]]:
-    """Every mention of a person, as (name, offset in the text or None where NER's text differs):
-    NER's, then in English the full names it missed whose surname the report repeats alone."""
-    mentions = [(e.text, e.start_char if text[e.start_char:e.end_char] == e.text else None)
+    """Every mention of a person, as (name, offset of its last word in the text, or None where
+    NER's text differs): NER's, then in English the full names it missed whose surname the report
+    repeats alone. From the last word, so that a title NER took into the name ("Prosecutor Kanat
+    ...") or one in a first name's place ("Investigator Abdykulov") stands before it."""
+    mentions = [(e.text, e[-1].idx if text[e.start_char:e.end_char] == e.text else None)
                 for e in _person_ents(doc)]
     if lang == "en":
         found = {name_key(name) for name, _ in mentions}
         for m in EN_FULL_NAME.finditer(text):
             repeated = len(re.findall(rf"\b{m.group('surname')}\b", text)) >= 2
             if repeated and (key := name_key(m.group())) and key not in found:
-                mentions.append((m.group(), m.start()))
+                mentions.append((m.group(), m.start("surname")))
     return mentions
 
 
