@@ -77,6 +77,9 @@ MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юн�
               r"журналист[аеу]?|блогер[аеу]?|студент[аеу]?|подростк\w*)\b",
         "en": r"\b(?:man|men|boy|father|husband|he|his|him|male|brothers?|son|imam|businessman)\b"}
 FEMALE_ENDINGS = ("яя", "ей", "юю")
+# The pronoun of whoever tells the news ("According to her, the group is charged with ...", the
+# court's press secretary) says nothing of the defendant's gender.
+SPEAKER_PRONOUN = re.compile(r"\b[Aa]ccording\s+to\s+(?:her|him)\b")
 
 
 # Larger numbers of people in a report are victims, statistics or crowds, not one case's defendants
@@ -150,7 +153,7 @@ def _counts(text: str, lang: str) -> tuple[int | None, int | None]:
                      text[max(0, m.start() - 20):m.start()], re.I):
             continue
         cued = re.search(r"осужд|осуди|приговор|задерж|обвин|арест|подсудим|вербов|рассмотрени|\bдел[аоу]\b|\bсуд|sentenced|"
-                         r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|срок\w*\s+наказани|"
+                         r"convicted|detained|arrested|charged|accused|jailed|defendants|trial|recruit|court|custody|\bdock\b|срок\w*\s+наказани|"
                          r"лишени\w+\s+свободы|колони\w+|prison|jail|appeal", sentence, re.I)
         if cued:
             # "ещё шестеро участников", "six other members", "another five accomplices": beside a count
@@ -178,6 +181,60 @@ ROLE_BEFORE = {
     "en": re.compile(r"(?:judge|lawyer|attorney|prosecutor|investigator|president|chairman|defender|expert|according\s+to|"
                      r"said|told)\s*,?\s*$", re.I),
 }
+# The title of an official of the proceeding or of an authority, and what may stand between it and
+# the name: whose official ("пресс-секретарь специализированного суда Актюбинской области",
+# "press secretary of the regional court", "Representative of the Department of ... of Aktobe oblast").
+OFFICIAL_BEFORE = {
+    "ru": re.compile(r"(?i:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|пресс-секретар\w*|"
+                     r"пресс-служб\w*|представител\w*|спикер\w*)"
+                     r"(?:\s+(?:[а-яё-]+(?:ого|его|ой|ей|ых|их|ов|ев|ии|ия|а|я|ы|и)(?<!ла)(?<!ли)|[А-ЯЁ][\w-]*)){0,6}\s*,?\s*$"),
+    "en": re.compile(r"(?i:judge|lawyer|attorney|prosecutor|investigator|spokes(?:man|woman|person)|"
+                     r"press[\s-]+(?:secretary|officer|service)|representative)"
+                     r"(?:\s+(?:of|at|the|[A-Z][\w'-]*|(?i:[\w-]*(?:court|service|office|department|ministry|police|"
+                     r"committee|oblast|region|city|district|regional|national|security|general)))){0,12}\s*,?\s*$"),
+}
+# How far before a name its title may begin.
+OFFICIAL_REACH = 120
+
+
+# "barred Ulasbek Akhmetov from ...": a full name the English model missed, of a surname's shape
+# (Central Asian and Slavic endings), taken when the report returns to the surname on its own.
+EN_FULL_NAME = re.compile(r"\b[A-Z][a-z]+ (?P<surname>[A-Z][a-z]+(?:ov|ev|ova|eva|uly|kyzy|enko))\b")
+
+
+def _name_mentions(text: str, lang: str, doc: Doc) -> list[tuple[str, int | None]]:
+    """Every mention of a person, as (name, offset of its last word in the text, or None where
+    NER's text differs): NER's, then in English the full names it missed whose surname the report
+    repeats alone. From the last word, so that a title NER took into the name ("Prosecutor Kanat
+    ...") or one in a first name's place ("Investigator Abdykulov") stands before it."""
+    mentions = [(e.text, e[-1].idx if text[e.start_char:e.end_char] == e.text else None)
+                for e in _person_ents(doc)]
+    if lang == "en":
+        found = {name_key(name) for name, _ in mentions}
+        for m in EN_FULL_NAME.finditer(text):
+            repeated = len(re.findall(rf"\b{m.group('surname')}\b", text)) >= 2
+            if repeated and (key := name_key(m.group())) and key not in found:
+                mentions.append((m.group(), m.start("surname")))
+    return mentions
+
+
+def _officials(text: str, lang: str, mentions: list[tuple[str, int | None]]) -> set[str]:
+    """Keys of the people named only with an official's title (a judge, a lawyer, a prosecutor, a
+    court's press secretary): they take part in many cases and identify none. A name told once
+    without a title ("адвокат Билаша", then "Билаш заявил") is the case's."""
+    titled: dict[str, bool] = {}
+    for name, start in mentions:
+        if not (key := name_key(name)):
+            continue
+        if start is None:
+            titled[key] = False
+            continue
+        a, _ = sentence_bounds(text, start)
+        before = text[max(a, start - OFFICIAL_REACH):start]
+        titled[key] = titled.get(key, True) and bool(OFFICIAL_BEFORE[lang].search(before))
+    return {key for key, only in titled.items() if only}
+
+
 # "Aidos Serikbayev was convicted": a name the English model often misses.
 EN_NAMED_SUBJECT = re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+(?=\s+(?:was|has\s+been|had\s+been)\s+"
                               r"(?:sentenced|convicted|jailed|found\s+guilty|given))")
@@ -296,8 +353,9 @@ def _persons(text: str, lang: str) -> list[dict]:
     # Gender stated elsewhere in the text ("he", "жительница") fills in what ages left open,
     # when the text points one way only.
     flags = re.I if lang == "ru" else 0
-    female = bool(re.search(FEMALE[lang], text, flags))
-    male = bool(re.search(MALE[lang], text, flags))
+    told = SPEAKER_PRONOUN.sub(" ", text) if lang == "en" else text
+    female = bool(re.search(FEMALE[lang], told, flags))
+    male = bool(re.search(MALE[lang], told, flags))
     text_gender = "female" if female and not male else "male" if male and not female else None
     if persons:
         persons = [p if p["gender"] or not text_gender else {**p, "gender": text_gender} for p in persons]
@@ -382,7 +440,9 @@ def find_facts(doc: Doc, matchers) -> dict:
         # Others tried with them but not counted ("несколько его сообщников", "the other members"): unclear.
         if count is not None and re.search(UNCOUNTED[lang], main, re.I):
             count = None
-    names = list(dict.fromkeys(e.text for e in _person_ents(doc)))
+    mentions = _name_mentions(text, lang, doc)
+    officials = _officials(text, lang, mentions)
+    names = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
