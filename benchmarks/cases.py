@@ -6,10 +6,16 @@ Each run is a fresh process; it reports grouping seconds, candidate pairs scored
 merge checks scored, and peak resident memory (the synthetic data alone in brackets).
 
 Synthetic reports come in cases of 1-6 reports that share a signature (a place among the
-gazetteer's Kazakh towns, one or two articles, a term, an age) with some facts missing, as
-in real follow-ups; their vectors are a case direction plus noise, giving cosines like the
-real model's (same case about 0.9, different cases about 0.8-0.88). Grouping time excludes
-embedding; embedding throughput is measured separately on real texts with the real model.
+gazetteer's Kazakh towns, one or two articles, a term, an age and gender, a date, a platform,
+an organisation, a head count, and person names: the defendant's, then others'), and each
+report states each fact as often as the development set's real case reports do (FACT_RATES,
+measured by extracting the 129 case reports of tests/realtext/grp*.jsonl): a place 85%, names
+88% (2.8 a report), an article 15%, a term 54%, an age 22%, a gender 53%, an event date 81%
+(a full date 36%), a platform 17%, an organisation 28%, a head count 62%. Names are surname
+skeletons drawn from an invented pool of 18**7 (612 million), so two cases share one by chance
+only rarely. Vectors are a case direction plus noise, giving cosines like the real model's
+(same case about 0.9, different cases about 0.8-0.88). Grouping time excludes embedding;
+embedding throughput is measured separately on real texts with the real model.
 """
 
 from __future__ import annotations
@@ -34,6 +40,34 @@ DIM = 384
 ARTICLES = ["KZ-CC 174", "KZ-CC 256", "KZ-CC 255", "KZ-CC 257", "KZ-CC 258", "KZ-CC 259", "KZ-CC 405", "KZ-CC 182"]
 
 
+# How often a real case report's extracted facts state each fact: the development set's case
+# reports (tests/realtext/grp*.jsonl, 129 reports with is_case_report true), run through
+# extraction and `nlp.cases.signature`. Each synthetic report states each fact with this rate.
+FACT_RATES = {
+    "place": 0.85, "names": 0.88, "article": 0.15, "term": 0.54, "age": 0.22, "gender": 0.53,
+    "event_date": 0.81, "full_event_date": 0.36, "platform": 0.17, "organisation": 0.28, "convicted": 0.62,
+}
+# Person names are surname skeletons (as nlp.names.name_key gives them) drawn from an invented
+# pool of NAME_LETTERS ** NAME_LENGTH, so that two cases share a name by chance only rarely
+# (a million reports draw about 750,000 names: about one in 800 is also another case's).
+NAME_LETTERS = "bcdfghjklmnpqrstvz"
+NAME_LENGTH = 7
+NAME_POOL = len(NAME_LETTERS) ** NAME_LENGTH  # 612,220,032
+ORGANISATIONS = ["hizb-ut-tahrir", "isis", "dvk", "tablighi-jamaat", "etim", "jabhat-al-nusra"]
+ORGANISATION_WEIGHTS = [13, 9, 8, 4, 1, 1]  # as often as in the development set
+PENALTY_KINDS = ["prison", "prison", "prison", "prison", "prison", "suspended", "restricted_freedom"]
+
+
+def invented_name(rng: random.Random) -> str:
+    """One surname skeleton from the pool of NAME_POOL."""
+    k = rng.randrange(NAME_POOL)
+    letters = []
+    for _ in range(NAME_LENGTH):
+        k, r = divmod(k, len(NAME_LETTERS))
+        letters.append(NAME_LETTERS[r])
+    return "".join(letters)
+
+
 def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
@@ -42,29 +76,47 @@ def synthetic(n: int, seed: int = 7) -> tuple[list[dict], np.ndarray]:
     docs = []
     vectors = np.empty((n, DIM), dtype=np.float32)  # filled case by case: no float64 copy of the whole
     base = nrng.normal(size=DIM)
+    rate = FACT_RATES
     case = 0
     while len(docs) < n:
         case += 1
         size = min(rng.choice([1, 1, 2, 2, 3, 4, 6]), n - len(docs))
         place = rng.choice(towns)
         arts = sorted(rng.sample(ARTICLES, rng.choice([1, 1, 2])))
-        term = rng.choice([2, 3, 4, 5, 6, 7, 8, 10])
+        term = (rng.choice(PENALTY_KINDS), rng.choice([2, 3, 4, 5, 6, 7, 8, 10]))
         age = rng.randint(18, 60)
+        gender = "male" if rng.random() < 0.85 else "female"
         year = rng.randint(2015, 2024)
-        event = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        month = rng.randint(1, 12)
+        event = f"{year}-{month:02d}-{rng.randint(1, 28):02d}"
         platform = rng.choice(["Telegram", "WhatsApp", "TikTok", "Instagram", "VKontakte", "YouTube"])
+        org = rng.choices(ORGANISATIONS, ORGANISATION_WEIGHTS)[0]
+        # The defendant first, then the others a report may name (co-defendants, a lawyer).
+        people = [invented_name(rng) for _ in range(rng.choice([1, 1, 2, 2, 3, 4]))]
+        convicted = rng.choice([1, 1, 1, 1, 2, 3, 6])
         direction = 0.6 * base + nrng.normal(size=DIM)  # topical commonality squeezes cosines, as in e5
         first = len(docs)
         for k in range(size):
-            verdict = k > 0 or size == 1
+            states = {fact: rng.random() < r for fact, r in rate.items()}
+            if states["full_event_date"]:
+                dates = [event]
+            elif rng.random() < (rate["event_date"] - rate["full_event_date"]) / (1 - rate["full_event_date"]):
+                dates = [rng.choice([str(year), f"{year}-{month:02d}"])]
+            else:
+                dates = []
+            person = {"age": age if states["age"] else None, "gender": gender if states["gender"] else None}
             docs.append({
-                "id": f"d{len(docs):07d}", "case": case, "places": [place], "regions": list(regions[place]),
-                "articles": arts if rng.random() > 0.3 else [],
-                "penalties": [{"kind": "prison", "min_years": term, "max_years": term}] if verdict else [],
-                "persons": [{"age": age, "gender": "male"}] if rng.random() > 0.4 else [],
-                "convicted_count": 1, "published": f"{year}-{rng.randint(1, 12):02d}-15",
-                "event_dates": [event] if rng.random() > 0.5 else [],
-                "platforms": [platform] if rng.random() > 0.5 else [],
+                "id": f"d{len(docs):07d}", "case": case,
+                "places": [place] if states["place"] else [], "regions": list(regions[place]) if states["place"] else [],
+                "articles": arts if states["article"] else [],
+                "penalties": [{"kind": term[0], "min_years": term[1], "max_years": term[1]}] if states["term"] else [],
+                "persons": [person] if person["age"] or person["gender"] else [],
+                "names": [people[0]] + [p for p in people[1:] if rng.random() < 0.5] if states["names"] else [],
+                "convicted_count": convicted if states["convicted"] else None,
+                "published": f"{year}-{rng.randint(1, 12):02d}-15",
+                "event_dates": dates,
+                "platforms": [platform] if states["platform"] else [],
+                "orgs": [org] if states["organisation"] else [],
             })
         # One draw for the case's reports is the same stream as one draw per report.
         v = direction + 0.55 * nrng.normal(size=(size, DIM))

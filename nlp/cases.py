@@ -632,6 +632,98 @@ def group(docs: list[dict], vectors: np.ndarray | None = None, th: Thresholds | 
     return [g for g, _ in group_with_scores(docs, vectors, th)]
 
 
+class GroupSummary:
+    """What in a group of reports can contradict another group, kept as it grows, so that most
+    merges are decided in a few steps instead of by scoring every pair across the two groups.
+
+    `decide` answers True where some pair across the groups must contradict (publication dates
+    or own years too far apart, two lone people of different genders, a page that is not a case
+    report): exactly what pair_score would find. It answers False where no pair can: every
+    report that names a place shares one place with all others (likewise articles and person
+    names), terms of one kind all overlap, and ages all lie within the tolerance. Otherwise
+    (None) the pairs are scored. Each answer is one pair_score would give, so groups are the
+    same as when every pair is scored."""
+
+    __slots__ = ("not_case", "first_day", "last_day", "latest_first_year", "earliest_last_year",
+                 "lone_genders", "places", "articles", "names", "terms", "youngest", "oldest")
+
+    def __init__(self, doc: dict | None = None):
+        if doc is None:
+            return
+        self.not_case = doc.get("is_case_report") is False
+        day = _date(doc.get("published"))
+        self.first_day = self.last_day = day
+        years = own_years(doc)
+        self.latest_first_year, self.earliest_last_year = years if years else (None, None)
+        genders = _genders(doc)
+        self.lone_genders = frozenset(genders) if len(genders) == 1 and _lone(doc) else frozenset()
+        # The facts every report naming one shares with all others (None: none names one).
+        self.places = frozenset(doc["places"]) if doc.get("places") else None
+        self.articles = frozenset(doc["articles"]) if doc.get("articles") else None
+        self.names = frozenset(doc["names"]) if doc.get("names") else None
+        # For each kind of term: the latest start and the earliest end among the terms of that
+        # kind; all overlap while the start is not after the end.
+        self.terms = {}
+        for kind, lo, hi in _terms(doc):
+            if lo is not None:
+                start, end = self.terms.get(kind, (lo, hi or lo))
+                self.terms[kind] = (max(start, lo), min(end, hi or lo))
+        ages = _ages(doc)
+        self.youngest, self.oldest = (min(ages), max(ages)) if ages else (None, None)
+
+    def merged(self, other: GroupSummary) -> GroupSummary:
+        out = GroupSummary()
+        out.not_case = self.not_case or other.not_case
+        out.first_day = _least(self.first_day, other.first_day)
+        out.last_day = _most(self.last_day, other.last_day)
+        out.latest_first_year = _most(self.latest_first_year, other.latest_first_year)
+        out.earliest_last_year = _least(self.earliest_last_year, other.earliest_last_year)
+        out.lone_genders = self.lone_genders | other.lone_genders
+        out.places = _common(self.places, other.places)
+        out.articles = _common(self.articles, other.articles)
+        out.names = _common(self.names, other.names)
+        out.terms = dict(self.terms)
+        for kind, (lo, hi) in other.terms.items():
+            start, end = out.terms.get(kind, (lo, hi))
+            out.terms[kind] = (max(start, lo), min(end, hi))
+        out.youngest = _least(self.youngest, other.youngest)
+        out.oldest = _most(self.oldest, other.oldest)
+        return out
+
+    def decide(self, other: GroupSummary, th: Thresholds) -> bool | None:
+        """True: some pair across the two groups contradicts; False: none does; None: unknown."""
+        if self.not_case or other.not_case:
+            return True
+        if self.first_day and other.first_day and (
+                (other.last_day - self.first_day).days > th.max_days_apart
+                or (self.last_day - other.first_day).days > th.max_days_apart):
+            return True
+        if self.latest_first_year is not None and other.latest_first_year is not None and (
+                self.latest_first_year - other.earliest_last_year > th.max_years_apart
+                or other.latest_first_year - self.earliest_last_year > th.max_years_apart):
+            return True
+        if self.lone_genders and other.lone_genders and len(self.lone_genders | other.lone_genders) > 1:
+            return True
+        both = self.merged(other)
+        if (both.places == frozenset() or both.articles == frozenset() or both.names == frozenset()
+                or any(lo > hi for lo, hi in both.terms.values())
+                or (both.youngest is not None and both.oldest - both.youngest > th.age_tolerance)):
+            return None
+        return False
+
+
+def _least(a, b):
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _most(a, b):
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _common(a: frozenset | None, b: frozenset | None) -> frozenset | None:
+    return b if a is None else a if b is None else a & b
+
+
 SCORING_CHUNK = 1 << 20  # candidate pairs turned into Python objects at a time
 
 
@@ -675,6 +767,14 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
     order = np.lexsort((np.asarray(link_j), np.asarray(link_i), -scores)).tolist() if link_i else []
 
     contradicts: dict[int, bool] = {}  # pairs that were no candidates, scored by merge checks
+    summaries: dict[int, GroupSummary] = {}  # by root; a lone report's is made when first needed
+    counts = {"summary": 0, "pairwise": 0}
+
+    def summary_of(member: int) -> GroupSummary:
+        root = find(member)
+        if root not in summaries:
+            summaries[root] = GroupSummary(docs[root])
+        return summaries[root]
 
     # A sentinel past every key, so that a search never falls off the end.
     candidate_keys = np.append(candidate_keys, np.iinfo(np.int64).max)
@@ -686,6 +786,11 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
         (Few numpy calls per check: there is one check per link.)"""
         if len(left) == 1 and len(right) == 1:
             return False  # the pair is the link being merged on: it does not contradict
+        decided = summary_of(left[0]).decide(summary_of(right[0]), th)
+        if decided is not None:
+            counts["summary"] += 1
+            return decided
+        counts["pairwise"] += 1
         keys = np.array([m * n_docs + q if m < q else q * n_docs + m for m in left for q in right], dtype=np.int64)
         at = candidate_keys.searchsorted(keys)
         is_candidate = candidate_keys[at] == keys
@@ -718,12 +823,15 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
         if groups_contradict(members[ri], members[rj]):
             refused.add(state)
             continue
+        summaries[rj] = summary_of(ri).merged(summary_of(rj))
+        summaries.pop(ri)
         parent[ri] = rj
         members[rj] += members.pop(ri)
         best[i] = max(best.get(i, 0.0), score)
         best[j] = max(best.get(j, 0.0), score)
     if stats is not None:
-        stats.update(candidate_pairs=len(candidate_keys) - 1, links=len(link_i), merge_check_pairs=len(contradicts))
+        stats.update(candidate_pairs=len(candidate_keys) - 1, links=len(link_i), merge_check_pairs=len(contradicts),
+                     merges_decided_by_summary=counts["summary"], merges_checked_pairwise=counts["pairwise"])
     out = []
     for root, idx in members.items():
         ids = sorted(docs[i]["id"] for i in idx)

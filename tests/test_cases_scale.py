@@ -122,3 +122,56 @@ def test_group_reads_stored_vectors_in_order_and_writes_each_table_in_few_statem
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO [CASE_DOCUMENTS]")
                or s.lstrip().upper().startswith('INSERT INTO "CASE_DOCUMENTS"')]
     assert 0 < len(inserts) <= 5  # batches, not one statement per case
+
+
+def _summary(docs):
+    out = cases.GroupSummary(docs[0])
+    for d in docs[1:]:
+        out = out.merged(cases.GroupSummary(d))
+    return out
+
+
+def test_a_group_summary_answers_as_scoring_every_pair_would():
+    """Where a group summary decides a merge, its answer is the one pair_score gives over every
+    pair across the two groups; it leaves undecided what it cannot tell."""
+    import random
+
+    th = thresholds()
+    docs, _ = synthetic(1500)
+    odd = [  # several terms and ages in one report, a lone woman, a page that is no case report
+        {"id": "x1", "places": ["kz-semey"], "persons": [{"age": 30}, {"age": 41}],
+         "penalties": [{"kind": "prison", "min_years": 7, "max_years": 7},
+                       {"kind": "prison", "min_years": 10, "max_years": 10}], "published": "2020-05-01"},
+        {"id": "x2", "persons": [{"gender": "female"}], "convicted_count": 1, "published": "2020-06-01"},
+        {"id": "x3", "is_case_report": False, "published": "2020-06-01"},
+        {"id": "x4", "names": ["qqqqqqq"], "event_dates": ["2019", "--03-02"]},
+    ]
+    by_case: dict[int, list[dict]] = {}
+    for d in docs:
+        by_case.setdefault(d["case"], []).append(d)
+    rng = random.Random(5)
+    answers = {True: 0, False: 0, None: 0}
+    for _ in range(3000):
+        if rng.random() < 0.5:  # two halves of one case: mostly decided "no contradiction"
+            same = by_case[rng.choice(docs)["case"]]
+            cut = max(1, len(same) // 2)
+            left, right = same[:cut], same[cut:] or same[:1]
+        else:
+            pool = docs[:300] + odd
+            left, right = rng.sample(pool, rng.randint(1, 4)), rng.sample(pool, rng.randint(1, 4))
+        answer = _summary(left).decide(_summary(right), th)
+        answers[answer] += 1
+        if answer is not None:
+            assert answer == any(cases.pair_score(a, b, th) is None for a in left for b in right if a is not b)
+    assert min(answers.values()) > 20, answers
+
+
+def test_group_summaries_change_no_group_and_spare_pair_scoring(monkeypatch):
+    docs, vectors = synthetic(2500)
+    with_summaries: dict = {}
+    groups = cases.group_with_scores(docs, vectors, stats=with_summaries)
+    monkeypatch.setattr(cases.GroupSummary, "decide", lambda self, other, th: None)
+    pairwise: dict = {}
+    assert cases.group_with_scores(docs, vectors, stats=pairwise) == groups
+    assert with_summaries["merges_decided_by_summary"] > 2 * with_summaries["merges_checked_pairwise"]
+    assert with_summaries["merge_check_pairs"] < pairwise["merge_check_pairs"]
