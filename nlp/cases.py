@@ -455,54 +455,73 @@ def _top_k(rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, n: int, k: int)
     return rows[keep], cols[keep], sims[keep]
 
 
-def blocked_nearest(docs: list[dict], vectors: np.ndarray, k: int,
-                    cap: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each report's k nearest reports by cosine among those it could link with: the reports of
-    its regions (vector_blocks) and those with no place, which belong to every block. A block
-    larger than `cap` is ordered by publication date and searched in overlapping windows of
-    `cap` reports (half a window apart), so reports close in date always meet and the work
-    grows with the corpus, not its square. Returns flat arrays: row, neighbour, cosine."""
+def _date_windows(ordered: np.ndarray, date_rank: np.ndarray, cap: int):
+    """Row ids in overlapping windows of `cap` (half a window apart) in publication-date order;
+    one window when there are no more than `cap`."""
+    if len(ordered) > cap:
+        ordered = ordered[np.argsort(date_rank[ordered], kind="stable")]
+    stride = max(1, cap // 2)
+    for start in range(0, max(1, len(ordered) - cap + stride), stride):
+        yield ordered[start:start + cap]
+
+
+def search_windows(docs: list[dict], cap: int | None = None):
+    """The blocked search as (queries, pool) pairs of row-id arrays: each query row's nearest
+    are looked for among the pool. Reports that name places meet the reports of their regions
+    (vector_blocks), in date windows of `cap` where a region is larger. Reports that name no
+    place could link with any report, yet are searched once, not once per region: in date
+    windows of `cap` over all reports, each such report against the whole window, and each
+    report of the window against the window's reports with no place."""
     cap = max(2, cap or VECTOR_BLOCK_CAP)
     n = len(docs)
     blocks: dict[str, list[int]] = defaultdict(list)
-    unplaced = []
+    unplaced = np.zeros(n, dtype=bool)
     for i, d in enumerate(docs):
         keys = vector_blocks(d)
-        if not keys:
-            unplaced.append(i)
+        unplaced[i] = not keys
         for key in keys:
             blocks[key].append(i)
-    if unplaced:
-        for key in list(blocks):
-            blocks[key] = sorted(blocks[key] + unplaced)
-        if not blocks:
-            blocks[""] = unplaced
     published = [d.get("published") or "" for d in docs]
     date_rank = np.empty(n, dtype=np.int64)
     date_rank[sorted(range(n), key=published.__getitem__)] = np.arange(n)
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        for window in _date_windows(np.asarray(members, dtype=np.int64), date_rank, cap):
+            yield window, window
+    if not unplaced.any():
+        return
+    for window in _date_windows(np.arange(n, dtype=np.int64), date_rank, cap):
+        free = window[unplaced[window]]
+        if len(free) == 0:
+            continue
+        yield free, window
+        placed = window[~unplaced[window]]
+        if len(placed):
+            yield placed, free
+
+
+def blocked_nearest(docs: list[dict], vectors: np.ndarray, k: int,
+                    cap: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each report's k nearest reports by cosine among those it could link with, searched
+    exactly within the windows of search_windows, so reports close in date always meet and the
+    work grows with the corpus, not its square. Returns flat arrays: row, neighbour, cosine."""
+    n = len(docs)
     import faiss
 
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     found_rows, found_cols, found_sims = [], [], []
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
-        ordered = np.asarray(members, dtype=np.int64)
-        if len(ordered) > cap:
-            ordered = ordered[np.argsort(date_rank[ordered], kind="stable")]
-        stride = max(1, cap // 2)
-        for start in range(0, max(1, len(ordered) - cap + stride), stride):
-            window = ordered[start:start + cap]
-            block = data[window]
-            # Exact search (one matrix product and a heap per row); one more than k, as each
-            # report finds itself.
-            sims, best = faiss.knn(block, block, min(k + 1, len(window)), metric=faiss.METRIC_INNER_PRODUCT)
-            rows = np.repeat(window, best.shape[1])
-            cols = np.where(best >= 0, window[np.maximum(best, 0)], -1).ravel()
-            found = (cols >= 0) & (cols != rows)
-            found_rows.append(rows[found])
-            found_cols.append(cols[found])
-            found_sims.append(sims.ravel()[found].astype(np.float64))
+    for queries, pool in search_windows(docs, cap):
+        # Exact search (one matrix product and a heap per row); one more than k, as a report
+        # in its own pool finds itself.
+        sims, best = faiss.knn(data[queries], data[pool], min(k + 1, len(pool)),
+                               metric=faiss.METRIC_INNER_PRODUCT)
+        rows = np.repeat(queries, best.shape[1])
+        cols = np.where(best >= 0, pool[np.maximum(best, 0)], -1).ravel()
+        found = (cols >= 0) & (cols != rows)
+        found_rows.append(rows[found])
+        found_cols.append(cols[found])
+        found_sims.append(sims.ravel()[found].astype(np.float64))
     if not found_rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)

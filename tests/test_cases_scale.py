@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 from benchmarks.cases import synthetic
 from nlp import cases
-from nlp.cases import blocked_nearest, group, regions_of, thresholds
+from nlp.cases import blocked_nearest, group, regions_of, search_windows, thresholds
 
 
 def spread_cases(n_cases: int, town: str = "kz-semey", dim: int = 32, seed: int = 3):
@@ -69,6 +69,35 @@ def test_reports_in_other_regions_are_not_searched_but_reports_without_a_place_a
     u = len(all_docs) - 1
     assert 0 in cols[rows == u]  # the unplaced report's twin in another block is found
     assert u in cols[rows == 0]
+
+
+def test_a_report_without_a_place_is_searched_once_not_once_per_region(monkeypatch):
+    import faiss
+
+    towns = ["kz-semey", "kz-aktau", "kz-taraz", "kz-oral"]
+    docs, vectors = [], []
+    for t, town in enumerate(towns):
+        part, part_vectors = spread_cases(5, town=town, seed=t)
+        docs += [{**d, "id": f"{t}-{d['id']}"} for d in part]
+        vectors.append(part_vectors)
+    docs.append({"id": "u", "places": [], "regions": [], "published": "2021-01-02"})
+    own = np.random.default_rng(9).normal(size=(1, vectors[0].shape[1]))
+    vectors = np.vstack([*vectors, own / np.linalg.norm(own)]).astype(np.float32)
+    u = len(docs) - 1
+    searched = []  # how often the unplaced report's vector is a query
+    real_knn = faiss.knn
+
+    def counting_knn(queries, pool, k, **kw):
+        searched.append(int((queries == vectors[u]).all(axis=1).sum()))
+        return real_knn(queries, pool, k, **kw)
+
+    monkeypatch.setattr(faiss, "knn", counting_knn)
+    blocked_nearest(docs, vectors, 5)
+    assert sum(searched) == 1
+    windows = list(search_windows(docs))
+    assert sum(int(u in queries) for queries, _ in windows) == 1
+    for i in range(u):  # every report looks among the reports without a place
+        assert any(i in queries and u in pool for queries, pool in windows)
 
 
 def test_a_cap_far_below_the_region_sizes_changes_few_groups(monkeypatch):
