@@ -15,8 +15,8 @@ Each mention has a `role`:
   Астана – Санкт-Петербург"), "hoax_target" ("заминировал торговый дом в Кокшетау"),
   "detention" (where the accused is held or serves the term), "credit" (a photo credit line),
   "person" ("Nursultan Nazarbayev"), "government" (a capital standing for its state: "Moscow's
-  offensive", "Москва заявила", "ties with Moscow"), "region_of_city" (the region named beside its city: "in
-  Oskemen in East Kazakhstan Region"), "other_case", "clutter".
+  offensive", "Москва заявила", "ties with Moscow"), "region_of_city" (the region named beside
+  its city: "in Oskemen in East Kazakhstan Region"), "other_case", "clutter".
 A report whose only places are agency seats ("Департамент полиции Алматы прекратил дело")
 gets those as its case places.
 """
@@ -115,8 +115,8 @@ REGION_LIST_EN = re.compile(
 # Moscow", "в Москве").
 GOVERNMENT_SEATS = frozenset({"ru-moscow", "kz-astana", "kg-bishkek", "uz-tashkent", "tj-dushanbe", "tm-ashgabat"})
 GOVERNMENT_AFTER = re.compile(
-    r"(?:'s|’s)\s+(?:(?!city|regional|district|local|municipal)[\w-]+\s+){0,2}?(?:war|offensive|invasion|aggression|annexation|polic(?:y|ies)|position|stance|"
-    r"influence|all(?:y|ies)|partners?|interests?|pressure|support|backing|role|response|reaction|relations|ties|"
+    r"(?:'s|’s)\s+(?:(?!city|regional|district|local|municipal)[\w-]+\s+){0,2}?"
+    r"(?:war|offensive|invasion|aggression|annexation|polic(?:y|ies)|position|stance|influence|all(?:y|ies)|partners?|interests?|pressure|support|backing|role|response|reaction|relations|ties|"
     r"government|leadership|regime|propaganda|campaign|military|army|troops|forces|sanctions|demands|"
     r"claims|ambitions|intentions|orbit|efforts|plans|side)\b"
     r"|\s+(?:(?:has|have|had)\s+)?(?:(?:repeatedly|also|long|strongly|publicly|officially)\s+)?"
