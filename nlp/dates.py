@@ -5,7 +5,8 @@ The component `case_dates` writes `doc._.event_dates`: a list of dicts
 `doc._.background_dates`, the same items for dates that are not events of the case: role
 "background" (a ban of an organisation, a law, a founding, a birth year, a tally "since 2015", the
 date of a statement, a citation) or, with "planned": true, a date still to come ("рассмотрение
-начнется 26 мая"). Event roles: offence, detention, trial, verdict, appeal (from the nearest cue).
+начнется 26 мая", and the end of a term or a ban: "Until 2022, he will have to ...", "освободится в
+2027 году"). Event roles: offence, detention, trial, verdict, appeal (from the nearest cue).
 
 Dates without a year ("14 марта", "в июне", "on Monday") are resolved against `doc._.published`
 (the latest such date on or before publication; "on Monday" in a Monday report is that day).
@@ -54,7 +55,7 @@ EN_PATTERNS = [
     re.compile(rf"\b(?<![-–]){_DAY}\s+(?:of\s+)?{MONTH_EN}(?:,?\s+{YEAR})?\b"),
     re.compile(rf"\b{MONTH_EN}(?:\s+of)?,?\s+{YEAR}\b"),
     re.compile(rf"\b{_EN_PREFIX}(?:\s+|(?<=mid)-){MONTH_EN}(?!\s*\d)\b"),
-    re.compile(rf"\b(?i:in|since|during|from|until|by|of|early|late|mid-)\s+{YEAR}\b(?![-–]\d)"),
+    re.compile(rf"\b(?i:in|since|during|from|until|till|by|of|early|late|mid-)\s+{YEAR}\b(?![-–]\d)"),
 ]
 MONTHS_RU_PREP = {m: i for i, m in enumerate(
     ["январе", "феврале", "марте", "апреле", "мае", "июне", "июле", "августе", "сентябре",
@@ -153,6 +154,8 @@ LINE_DATELINE_AFTER = re.compile(r"^\s*(?:,?\s*(?:19|20)\d\d\s*(?:г\.|года)
 CAPS_DATELINE = re.compile(r"(?:^|[\s.!?])[A-ZА-ЯЁ]{3,}(?:[\s-][A-ZА-ЯЁ]{2,})*,\s*$")
 PUBLISHED_ON = re.compile(r"\b(?:originally\s+)?(?:published|posted|опубликован\w*)\b[^.\n]{0,90}\b(?:on|в)\s*$", re.I)
 WORD = re.compile(r"[^\W\d_]+")
+# "when"/"когда" right after a date: the date of an event ("until March 2019, when he was detained").
+PERIOD_EVENT_AFTER = re.compile(r"\s*,?\s*(?:when|когда)\b", re.I)
 DATE_WORD = re.compile(rf"\b(?:(?:19|20)\d\d|{RU_MONTH_ANY}|{_MONTH_NAMES_EN})\b", re.I)
 
 
@@ -178,7 +181,8 @@ def _cues(lang: str) -> dict:
         # "In May, Omarova announced ...": capitals matter, so not case-insensitive.
         speech_after = _any(own["speech_after"], 0)
     return {"roles": roles, "speech": speech, "speech_after": speech_after, "future": _any(own["future"]),
-            "tally": _any(own["tally"]), "stamp_words": set(own["stamp_words"])}
+            "tally": _any(own["tally"]), "stamp_words": set(own["stamp_words"]),
+            "term_end": _any(own["term_end"]), "term": _any(own["term"])}
 
 
 def _iso(year: int, month: int | None = None, day: int | None = None) -> tuple[str, str] | None:
@@ -285,9 +289,25 @@ def _forward(value: tuple[str, str], published: dt.date | None) -> tuple[str, st
     return f"{int(iso[:4]) + 1:04d}{iso[4:]}", precision
 
 
-def _future(text: str, start: int, lang: str) -> bool:
+def _future(text: str, start: int, end: int, lang: str) -> bool:
     s, _ = sentence_bounds(text, start)
-    return bool(_cues(lang)["future"].search(text[max(s, start - 60):start]))
+    return bool(_cues(lang)["future"].search(text[max(s, start - 60):start])) or _term_end(text, start, end, lang)
+
+
+def _term_end(text: str, start: int, end: int, lang: str) -> bool:
+    """"Until 2022, he will have to live under scrutiny", "запрет действует по 2026 год": the end of
+    a term or a ban, a date still to come. Not the end of a period that starts with another date
+    ("from 2015 until 2018", "с 2019 по 2021 год"), nor a date followed by its event ("until March,
+    when he was detained")."""
+    cues = _cues(lang)
+    s, e = sentence_bounds(text, start)
+    prep = cues["term_end"].search(text[max(s, start - 12):start])
+    if not prep:
+        return False
+    prep_start = max(s, start - 12) + prep.start()
+    if DATE_WORD.search(text[max(s, prep_start - 30):prep_start]) or PERIOD_EVENT_AFTER.match(text, end):
+        return False
+    return bool(cues["term"].search(text, s, e))
 
 
 def _speech(text: str, start: int, end: int, lang: str) -> bool:
@@ -506,7 +526,7 @@ def _select(text: str, lang: str, candidates: list, skip_until: int, published: 
     for start, end, value, kind in flat:
         if start < skip_until or in_clutter_line(text, start) or _page_furniture(text, start, end, lang):
             continue
-        planned = _future(text, start, lang)
+        planned = _future(text, start, end, lang)
         if planned:
             value = value if kind != "date" or re.search(r"\d{4}", text[start:end]) else _forward(value, published)
         elif _after(value[0], published):

@@ -14,8 +14,9 @@ Each mention has a `role`:
   prosecutor's or security office that reports: "ДП Павлодарской области"), "route" ("рейс
   Астана – Санкт-Петербург"), "hoax_target" ("заминировал торговый дом в Кокшетау"),
   "detention" (where the accused is held or serves the term), "credit" (a photo credit line),
-  "person" ("Nursultan Nazarbayev"), "region_of_city" (the region named beside its city: "in
-  Oskemen in East Kazakhstan Region"), "other_case", "clutter".
+  "person" ("Nursultan Nazarbayev"), "government" (a capital standing for its state: "Moscow's
+  offensive", "Москва заявила", "ties with Moscow"), "region_of_city" (the region named beside
+  its city: "in Oskemen in East Kazakhstan Region"), "other_case", "clutter".
 A report whose only places are agency seats ("Департамент полиции Алматы прекратил дело")
 gets those as its case places.
 """
@@ -108,6 +109,26 @@ ROUTE_GAP = re.compile(r"^\s*[-–—]\s*$")
 # Regions named together: "Sughd and Khatlon provinces", "в Чуйской, Иссык-Кульской и Нарынской областях".
 REGION_LIST_EN = re.compile(
     r"\b((?:[A-Z][\w’'-]+,\s+)*[A-Z][\w’'-]+\s+and\s+(?:the\s+)?[A-Z][\w’'-]+)\s+(?:regions|provinces|oblasts)\b")
+# A capital that stands for its state: "Moscow's Ukraine offensive", "Moscow has denied",
+# "Москва заявила", "relations with Beijing". Its own courts, districts and streets stay places
+# ("Moscow's Basmanny district court"), and so does a capital after a preposition ("a court in
+# Moscow", "в Москве").
+GOVERNMENT_SEATS = frozenset({"ru-moscow", "kz-astana", "kg-bishkek", "uz-tashkent", "tj-dushanbe", "tm-ashgabat"})
+GOVERNMENT_AFTER = re.compile(
+    r"(?:'s|’s)\s+(?:(?!city|regional|district|local|municipal)[\w-]+\s+){0,2}?"
+    r"(?:war|offensive|invasion|aggression|annexation|polic(?:y|ies)|position|stance|influence|all(?:y|ies)|partners?|interests?|pressure|support|backing|role|response|reaction|relations|ties|"
+    r"government|leadership|regime|propaganda|campaign|military|army|troops|forces|sanctions|demands|"
+    r"claims|ambitions|intentions|orbit|efforts|plans|side)\b"
+    r"|\s+(?:(?:has|have|had)\s+)?(?:(?:repeatedly|also|long|strongly|publicly|officially)\s+)?"
+    r"(?:said|says|denie[sd]|deny|condemn(?:s|ed)|warn(?:s|ed)|accus(?:es|ed)|insist(?:s|ed)|claim(?:s|ed)|"
+    r"demand(?:s|ed)|protest(?:s|ed)|respond(?:s|ed)|welcom(?:es|ed)|reject(?:s|ed)|critici[sz](?:es|ed)|"
+    r"urg(?:es|ed)|announc(?:es|ed)|declar(?:es|ed)|threaten(?:s|ed)|express(?:es|ed))\b"
+    r"|\s+(?:(?:не|также|неоднократно|официально)\s+)?(?:заяв|осуд|осужда|отрица|обвин|потребова|требу|предупре|"
+    r"выраз|настаива|призва|призыва|отверг|ответи|протестова|поддерж)\w*", re.I)
+GOVERNMENT_BEFORE = re.compile(
+    r"(?:\b(?:relations|ties|talks|alliance|dialogue|rapprochement)\s+(?:with|between)|"
+    r"(?:отношени|связ|переговор|союз|сближени)\w*\s+(?:с|со|между))\s+$", re.I)
+PREPOSITION_BEFORE = re.compile(r"\b(?:в|во|из|на|in|at|from|near|outside)\s+$", re.I)
 REGION_LIST_RU = re.compile(r"((?:[А-ЯЁ][\w-]+ой,\s+)*[А-ЯЁ][\w-]+ой\s+и\s+[А-ЯЁ][\w-]+ой)\s+област(?:ях|ей|ям|ями)\b")
 
 
@@ -260,7 +281,7 @@ def _other(reason: str) -> tuple[str, str]:
     return "other", reason
 
 
-def _role(text: str, start: int, end: int, kind: str, dateline_end: int) -> tuple[str, str | None]:
+def _role(text: str, start: int, end: int, kind: str, dateline_end: int, place_id: str = "") -> tuple[str, str | None]:
     """(role, reason) of one mention from the words around it."""
     if start < dateline_end or (start < 1500 and DATELINE_LINE_START.search(text, 0, start)
                                 and DATELINE_AFTER.match(text, end)):
@@ -278,6 +299,9 @@ def _role(text: str, start: int, end: int, kind: str, dateline_end: int) -> tupl
         return _other("organisation")
     if kind == "country":
         return _other("country")
+    if place_id in GOVERNMENT_SEATS and not PREPOSITION_BEFORE.search(near) and (
+            GOVERNMENT_AFTER.match(after) or GOVERNMENT_BEFORE.search(near)):
+        return _other("government")
     residence = RESIDENCE_BEFORE.search(before) or RESIDENCE_AFTER.match(after)
     if SURNAME_AFTER.match(after) and not residence:
         return _other("person")
@@ -349,7 +373,7 @@ def find_places(doc: Doc, matcher: PhraseMatcher) -> tuple[list[dict], list[dict
     for start, end, place_id, surface, court, context, _ in _spans(doc, matcher):
         place = table[place_id]
         # A region of a list reads its context from the list's start ("уроженцы Чуйской и Нарынской областей").
-        role, reason = _role(text, context, end, place.kind, dateline_end)
+        role, reason = _role(text, context, end, place.kind, dateline_end, place_id)
         if court and role in CASE_ROLES:
             role = "court"
         mentions.append({**place.as_dict(), "text": surface, "role": role, "reason": reason, "start": start, "end": end,
