@@ -396,6 +396,29 @@ def _stage(text: str, lang: str, imposed: bool) -> str | None:
     return None
 
 
+COURT_WORD = {"ru": re.compile(r"\bсуд(?:а|у|ом|е|ья|ьи|ье|ьёй|ьей)?\b", re.I),
+              "en": re.compile(r"\b(?:court|judge)s?\b", re.I)}
+
+
+@lru_cache(maxsize=2)
+def _closed_pattern(lang: str) -> re.Pattern:
+    return re.compile("|".join(_cues()["closed_before_trial"][lang]), re.I)
+
+
+def _closed_before_trial(text: str, lang: str, stage: str | None) -> bool:
+    """Did the investigators or prosecutors close the case before any trial ("дело прекращено за
+    отсутствием состава преступления", "the charges were dropped")? Only a report that tells of no
+    court stage says so, in a sentence that names no court: a court may also end a case, and that
+    case was tried."""
+    if stage not in (None, "detention"):
+        return False
+    for match in _closed_pattern(lang).finditer(text):
+        start, end = sentence_bounds(text, match.start())
+        if not COURT_WORD[lang].search(text[start:end]):
+            return True
+    return False
+
+
 def find_facts(doc: Doc, matchers) -> dict:
     lang = "en" if doc.lang_ == "en" else "ru"
     text = text_of(doc)
@@ -447,20 +470,22 @@ def find_facts(doc: Doc, matchers) -> dict:
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
         "persons": _persons(main, lang), "names": names,
-        "stage": stage, "topic": bool(topic or orgs),
+        "stage": stage, "closed_before_trial": _closed_before_trial(main, lang, stage),
+        "topic": bool(topic or orgs),
     }
 
 
 @Language.factory("case_facts")
 def make_case_facts(nlp: Language, name: str):
-    for ext in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage", "is_case_report",
-                "doc_type"):
+    for ext in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage",
+                "closed_before_trial", "is_case_report", "doc_type"):
         ensure_extension(ext, default=None)
     matchers = _matchers(nlp)
 
     def case_facts(doc: Doc) -> Doc:
         facts = find_facts(doc, matchers)
-        for key in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage"):
+        for key in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage",
+                    "closed_before_trial"):
             setattr(doc._, key, facts[key])
         # Only a case report forms a case: statistics, explainers, warnings and background do not.
         doc._.doc_type = document_type(text_of(doc), nlp.lang, facts["names"], doc._.main_text, facts["topic"])

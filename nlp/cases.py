@@ -167,6 +167,9 @@ class Comparison:
         return self
 
 
+# Stages told only of a case that reached a court.
+COURT_STAGES = frozenset({"trial", "verdict", "appeal"})
+
 # Facts that identify a case; a head count, a term or an age alone do not.
 IDENTIFYING = frozenset({"place", "region", "name", "article", "organisation", "date"})
 NOT_LINKABLE = float("-inf")
@@ -247,6 +250,12 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     # A statistics piece, an explainer or a warning retells cases; it never joins one.
     if a.get("is_case_report") is False or b.get("is_case_report") is False:
         return out.contradict("document", "not a case report")
+    # A case the investigators closed before trial never reached a court: a report of its closing
+    # and a report of a trial, verdict or appeal tell of two cases (a later case against the same
+    # person, in the same city, is the usual look-alike).
+    if (a.get("closed_before_trial") and b.get("stage") in COURT_STAGES) or (
+            b.get("closed_before_trial") and a.get("stage") in COURT_STAGES):
+        return out.contradict("stage", "closed before trial vs " + (b if a.get("closed_before_trial") else a)["stage"])
     da, db = _date(a.get("published")), _date(b.get("published"))
     if da and db:
         out.checked.append("published")
@@ -657,19 +666,22 @@ class GroupSummary:
 
     `decide` answers True where some pair across the groups must contradict (publication dates
     or own years too far apart, two lone people of different genders, a page that is not a case
-    report): exactly what pair_score would find. It answers False where no pair can: every
+    report, a case closed before trial beside one that reached a court): exactly what pair_score
+    would find. It answers False where no pair can: every
     report that names a place shares one place with all others (likewise articles and person
     names), terms of one kind all overlap, and ages all lie within the tolerance. Otherwise
     (None) the pairs are scored. Each answer is one pair_score would give, so groups are the
     same as when every pair is scored."""
 
-    __slots__ = ("not_case", "first_day", "last_day", "latest_first_year", "earliest_last_year",
+    __slots__ = ("not_case", "closed", "in_court", "first_day", "last_day", "latest_first_year", "earliest_last_year",
                  "lone_genders", "places", "articles", "names", "terms", "youngest", "oldest")
 
     def __init__(self, doc: dict | None = None):
         if doc is None:
             return
         self.not_case = doc.get("is_case_report") is False
+        self.closed = bool(doc.get("closed_before_trial"))
+        self.in_court = doc.get("stage") in COURT_STAGES
         day = _date(doc.get("published"))
         self.first_day = self.last_day = day
         years = own_years(doc)
@@ -693,6 +705,8 @@ class GroupSummary:
     def merged(self, other: GroupSummary) -> GroupSummary:
         out = GroupSummary()
         out.not_case = self.not_case or other.not_case
+        out.closed = self.closed or other.closed
+        out.in_court = self.in_court or other.in_court
         out.first_day = _least(self.first_day, other.first_day)
         out.last_day = _most(self.last_day, other.last_day)
         out.latest_first_year = _most(self.latest_first_year, other.latest_first_year)
@@ -712,6 +726,8 @@ class GroupSummary:
     def decide(self, other: GroupSummary, th: Thresholds) -> bool | None:
         """True: some pair across the two groups contradicts; False: none does; None: unknown."""
         if self.not_case or other.not_case:
+            return True
+        if (self.closed and other.in_court) or (other.closed and self.in_court):
             return True
         if self.first_day and other.first_day and (
                 (other.last_day - self.first_day).days > th.max_days_apart
@@ -783,7 +799,13 @@ def group_with_scores(docs: list[dict], vectors: np.ndarray | None = None, th: T
                 link_score_.append(score)
     del first, second, sim
     scores = np.asarray(link_score_, dtype=np.float64)
-    order = np.lexsort((np.asarray(link_j), np.asarray(link_i), -scores)).tolist() if link_i else []
+    # Strongest link first; but links to a report of a case closed before trial come after all
+    # others. Such a report cannot share a case with one that reached a court, and a detention
+    # report it links with may be of that person's other case: the detention report joins the
+    # case that went to court first, and the closed case keeps what is left.
+    closed = np.fromiter((bool(d.get("closed_before_trial")) for d in docs), dtype=bool, count=n_docs)
+    last = (closed[link_i] | closed[link_j]) if link_i else np.zeros(0, dtype=bool)
+    order = np.lexsort((np.asarray(link_j), np.asarray(link_i), -scores, last)).tolist() if link_i else []
 
     contradicts: dict[int, bool] = {}  # pairs that were no candidates, scored by merge checks
     summaries: dict[int, GroupSummary] = {}  # by root; a lone report's is made when first needed

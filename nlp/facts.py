@@ -249,6 +249,14 @@ _FACTS: tuple[Fact, ...] = (
          "nlp case_facts component (cue lists in nlp/data/stage_cues.json)",
          many=False, item="text", column="stage", label_key="stage",
          case_columns=(CaseColumn("stage", "The furthest stage over the case's reports", "furthest_stage"),)),
+    Fact("closed_before_trial", "Closed before trial",
+         "1 when the report says the investigators or prosecutors closed the case before any trial (charges "
+         "dropped, no crime found); 0 otherwise",
+         "nlp case_facts component (cue lists in nlp/data/stage_cues.json), only in a report that tells of no "
+         "court stage",
+         many=False, item="boolean", column="closed_before_trial", stored=lambda v: int(bool(v)),
+         case_columns=(CaseColumn("closed_before_trial", "1 when a report says the case was closed before trial",
+                                  "max"),)),
     Fact("court", "Court",
          "The court that heard the case, as the report names it, with its level (district, city, military, "
          "regional, supreme), as an object {name, level}",

@@ -167,13 +167,15 @@ def test_a_group_summary_answers_as_scoring_every_pair_would():
 
     th = thresholds()
     docs, _ = synthetic(1500)
-    odd = [  # several terms and ages in one report, a lone woman, a page that is no case report
+    odd = [  # several terms and ages in one report, a lone woman, a page that is no case report, a closed case
         {"id": "x1", "places": ["kz-semey"], "persons": [{"age": 30}, {"age": 41}],
          "penalties": [{"kind": "prison", "min_years": 7, "max_years": 7},
                        {"kind": "prison", "min_years": 10, "max_years": 10}], "published": "2020-05-01"},
         {"id": "x2", "persons": [{"gender": "female"}], "convicted_count": 1, "published": "2020-06-01"},
         {"id": "x3", "is_case_report": False, "published": "2020-06-01"},
         {"id": "x4", "names": ["qqqqqqq"], "event_dates": ["2019", "--03-02"]},
+        {"id": "x5", "places": ["kz-semey"], "stage": "detention", "closed_before_trial": 1},  # closed before trial
+        {"id": "x6", "places": ["kz-semey"], "stage": "verdict"},
     ]
     by_case: dict[int, list[dict]] = {}
     for d in docs:

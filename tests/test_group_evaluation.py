@@ -60,9 +60,9 @@ def test_the_shapes_of_real_grouping_errors_are_grouped_right():
     result = CliRunner().invoke(cli, ["evaluate", "--grouping", "--gold", str(SHAPES), "--errors"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "24 reports"
+    assert lines[0] == "27 reports"
     assert lines[1].startswith("pairwise precision 1.000  recall 1.000  F1 1.000")
-    assert lines[3] == "cross-language pairs found 5 of 5 (recall 1.000)"
+    assert lines[3] == "cross-language pairs found 6 of 6 (recall 1.000)"
     assert lines[4:7] == ["near-miss pairs merged 0", "non-case pages joined to a case 0",
                           "case reports left with no case 0"]
     assert len(lines) == 7, "\n".join(lines[7:])  # --errors lists nothing
