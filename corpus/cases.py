@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import sqlite_utils
 
+from crawler import relevance
 from nlp import cases as grouping
 from nlp.facts import case_columns, stored_facts
 from nlp.gazetteer import get as get_place
@@ -310,11 +311,13 @@ class TextGrouping:
 
 
 def group_text_rows(rows: list[dict]) -> TextGrouping:
-    """Extract and group texts with no database: only case reports form groups."""
+    """Extract and group texts with no database, as the corpus would: only case reports that the
+    crawl's relevance gate lets in form groups (a page it turns away is never a document)."""
     prepared = [{"id": str(r["id"]), "text": r["text"], "lang": r.get("lang"),
                  "published": r.get("published"), "title": r.get("title")} for r in rows]
     docs, vectors = grouping.prepare(prepared)
-    keep = [i for i, d in enumerate(docs) if d["is_case_report"]]
+    keep = [i for i, d in enumerate(docs)
+            if d["is_case_report"] and relevance.score(prepared[i]["title"], prepared[i]["text"]).relevant]
     groups = grouping.group([docs[i] for i in keep], vectors[keep] if len(keep) else None)
     return TextGrouping(docs, vectors, groups)
 

@@ -116,3 +116,21 @@ def test_group_texts_groups_a_russian_and_an_english_report(runner, tmp_path):
     assert out["ru1"] == out["en1"] is not None
     assert out["ru2"] not in (None, out["ru1"])
     assert out["x"] is None
+
+
+def test_group_texts_gives_no_case_to_a_page_the_relevance_gate_turns_away(runner, tmp_path):
+    # Two reports of one bribery verdict: a court case, but no extremism or terrorism case, so
+    # the crawl would never store them and group-texts puts them in no case either.
+    rows = [
+        {"id": "b1", "lang": "ru", "published": "2023-05-10",
+         "text": "Суд Караганды приговорил бывшего акима района Серика Балтабаева к восьми годам лишения "
+                 "свободы за получение взятки в особо крупном размере. Его задержали в марте 2022 года."},
+        {"id": "b2", "lang": "en", "published": "2023-05-11",
+         "text": "A court in Karaganda has sentenced former district akim Serik Baltabayev to eight years in "
+                 "prison for taking a large bribe. He was detained in March 2022."},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    result = runner.invoke(cli, ["group-texts", str(path)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["case_id"] for line in result.output.splitlines()] == [None, None]
