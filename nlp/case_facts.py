@@ -19,7 +19,7 @@ from spacy.tokens import Doc
 from nlp.doc_types import document_type
 from nlp.naming import platform_pattern
 from nlp.lemmas import is_female_first_name
-from nlp.names import name_key, public_figures
+from nlp.names import name_key, person_keys, public_figures
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.organisations import aliases, organisations
 from nlp.prefilter import Beginnings, lowered
@@ -83,7 +83,7 @@ MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юн�
 COMMON_GENDER_RU = r"журналист[аеу]?|блогер[аеу]?"
 MALE["ru"] = MALE["ru"].replace("{common}", COMMON_GENDER_RU)
 FEMALE_ENDINGS = ("яя", "ей", "юю")
-# The words a noun stands before, up to a mark or a conjunction ("блогера Татьяну Петрову",
+# The words a noun stands before, up to a mark or a conjunction ("блогера Гульнару Петрову",
 # "жителя Тараза Айгуль Саматову"): a woman's first name or a surname only a woman's can be among
 # them tells the gender the noun does not.
 WORDS_AFTER_NOUN = re.compile(r"(?:\s+(?!(?:и|или|а|но)\b)[\w-]+){1,4}")
@@ -360,7 +360,7 @@ PLURAL = {
 
 
 def _age_of_other(text: str, m: re.Match, lang: str, others: frozenset[str]) -> bool:
-    """Is the age `m` told of someone other than a defendant: a public figure ("Nazarbayev, 76,"),
+    """Is the age `m` told of someone other than a defendant: a public figure ("Tokayev, 69,"),
     an official of the proceeding ("Judge Nurov, 56,"), a head of state ("the 76-year-old
     president"), or a person `others` holds the name key of?"""
     a, _ = sentence_bounds(text, m.start())
@@ -383,7 +383,7 @@ def _age_of_other(text: str, m: re.Match, lang: str, others: frozenset[str]) -> 
 
 
 def _woman_named_after(text: str, end: int) -> bool:
-    """Do the words after `end` ("... блогера| Татьяну Петрову") name a woman?"""
+    """Do the words after `end` ("... блогера| Гульнару Петрову") name a woman?"""
     words = WORDS_AFTER_NOUN.match(text, end)
     return bool(words) and any(w[0].isupper() and (is_female_first_name(w) or FEMALE_SURNAME.search(w))
                                for w in words.group().split())
@@ -470,6 +470,27 @@ def _stage(text: str, lang: str, imposed: bool) -> str | None:
     return None
 
 
+# A title: the first line, when it is at most this long and a blank line follows it.
+TITLE_CHARS = 200
+TITLE = re.compile(rf"\s*[^\n]{{1,{TITLE_CHARS}}}\n[ \t]*\n")
+
+
+def _title_person(text: str, mentions: list[tuple[str, int | None]], names: list[str]) -> list[str]:
+    """The names of the one person the title names in full, when the report names others too and
+    returns to him after the title ("Процесс над Бауыржаном Сейткали", then two other bloggers held
+    elsewhere): the others are told of in passing, and would tie the report to their cases.
+    Otherwise all the names."""
+    title = TITLE.match(text)
+    if not title:
+        return names
+    keys = {key for name in names if (key := name_key(name))}
+    titled = {name_key(name) for name, at in mentions if at is not None and at < title.end()} & set(person_keys(names))
+    again = {name_key(name) for name, at in mentions if at is not None and at >= title.end()}
+    if len(titled) != 1 or len(keys) < 2 or not titled <= again:
+        return names
+    return [name for name in names if name_key(name) in titled]
+
+
 def find_facts(doc: Doc, matchers) -> dict:
     lang = "en" if doc.lang_ == "en" else "ru"
     text = text_of(doc)
@@ -516,11 +537,13 @@ def find_facts(doc: Doc, matchers) -> dict:
             count = None
     mentions = _name_mentions(text, lang, doc)
     officials = _officials(text, lang, mentions)
-    names = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
+    named = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
-        "persons": _persons(main, lang, public_figures() | officials), "names": names,
+        "persons": _persons(main, lang, public_figures() | officials),
+        # Everyone named tells whether this is a case report; the main case's people are the frame's.
+        "named": named, "names": _title_person(text, mentions, named),
         "stage": stage, "topic": bool(topic or orgs),
     }
 
@@ -537,7 +560,7 @@ def make_case_facts(nlp: Language, name: str):
         for key in ("orgs", "platforms", "convicted_count", "accused_count", "persons", "names", "stage"):
             setattr(doc._, key, facts[key])
         # Only a case report forms a case: statistics, explainers, warnings and background do not.
-        doc._.doc_type = document_type(text_of(doc), nlp.lang, facts["names"], doc._.main_text, facts["topic"])
+        doc._.doc_type = document_type(text_of(doc), nlp.lang, facts["named"], doc._.main_text, facts["topic"])
         doc._.is_case_report = doc._.doc_type == "case_report"
         return doc
 
