@@ -18,7 +18,8 @@ from spacy.tokens import Doc
 
 from nlp.doc_types import document_type
 from nlp.naming import platform_pattern
-from nlp.names import name_key
+from nlp.lemmas import is_female_first_name
+from nlp.names import name_key, person_keys, public_figures
 from nlp.numbers import cardinal_pattern, to_number
 from nlp.organisations import aliases, organisations
 from nlp.prefilter import Beginnings, lowered
@@ -68,15 +69,27 @@ SINGLE = {
 }
 AGE = {
     "ru": re.compile(r"(?P<age>\d{2})-летн(?P<end>\w+)|в\s+возрасте\s+(?P<age2>\d{2})\s+лет", re.I),
-    "en": re.compile(r"(?P<age>\d{2})-year-old(?:\s+(?P<noun>\w+))?|aged\s+(?P<age2>\d{2})|,\s+(?P<age3>\d{2}),", re.I),
+    "en": re.compile(r"(?P<age>\d{2})-year-old(?:\s+(?P<noun>\w+))?|aged\s+(?P<age2>\d{2})|,\s+(?P<age3>\d{2}),(?!\d)", re.I),
 }
-FEMALE = {"ru": r"\b(?:жительниц\w*|женщин[аеуы]|девушк\w*|осужденн(?:ая|ой)|обвиняем(?:ая|ой)|подсудим(?:ая|ой)|гражданк\w*|уроженк\w*|мать|матери|вдов\w*|студентк\w*|блогерш\w*)\b",
+# A woman sentenced or charged ("осуждена"); not "задержана", "арестована": a part of a group, a
+# shipment or property is detained or seized too.
+FEMALE = {"ru": r"\b(?:жительниц\w*|женщин[аеуы]|девушк\w*|осужд[её]нн(?:ая|ой|ую)|обвиняем(?:ая|ой|ую)|подсудим(?:ая|ой|ую)|гражданк\w*|уроженк\w*|мать|матери|вдов\w*|студентк\w*|блогерш\w*|"
+                r"(?:осужд[её]н|приговор[её]н|обвин[её]н)а|взята\s+под\s+(?:стражу|домашний\s+арест))\b",
           "en": r"\b(?:woman|women|girl|mother|wife|widow|she|her|female|sister|daughter|businesswoman)\b"}
 MALE = {"ru": r"\b(?:мужчин[аеуы]?|парн[яюе]|парень|юнош\w*|отец|отца|сын|сына|имам\w*|гражданин\w*|жител[ьяюем]|жителем|"
               r"осужденн(?:ый|ого|ому|ым)|обвиняем(?:ый|ого|ому|ым)|подсудим(?:ый|ого|ому|ым)|уроженц[аеу]|уроженец|брать\w*|"
-              r"журналист[аеу]?|блогер[аеу]?|студент[аеу]?|подростк\w*)\b",
+              r"студент[аеу]?|подростк\w*|{common})\b",
         "en": r"\b(?:man|men|boy|father|husband|he|his|him|male|brothers?|son|imam|businessman)\b"}
+# Russian nouns of a trade that stand for women too ("блогер Анна ..."): a man's only where the
+# report tells nothing feminine of its defendant.
+COMMON_GENDER_RU = r"журналист[аеу]?|блогер[аеу]?"
+MALE["ru"] = MALE["ru"].replace("{common}", COMMON_GENDER_RU)
 FEMALE_ENDINGS = ("яя", "ей", "юю")
+# The words a noun stands before, up to a mark or a conjunction ("блогера Гульнару Петрову",
+# "жителя Тараза Айгуль Саматову"): a woman's first name or a surname only a woman's can be among
+# them tells the gender the noun does not.
+WORDS_AFTER_NOUN = re.compile(r"(?:\s+(?!(?:и|или|а|но)\b)[\w-]+){1,4}")
+FEMALE_SURNAME = re.compile(r"[А-ЯЁ]\w+(?:ов|ев|ёв|ин)ой(?:-|$)")
 # The pronoun of whoever tells the news ("According to her, the group is charged with ...", the
 # court's press secretary) says nothing of the defendant's gender.
 SPEAKER_PRONOUN = re.compile(r"\b[Aa]ccording\s+to\s+(?:her|him)\b")
@@ -184,17 +197,31 @@ ROLE_BEFORE = {
 # The title of an official of the proceeding or of an authority, and what may stand between it and
 # the name: whose official ("пресс-секретарь специализированного суда Актюбинской области",
 # "press secretary of the regional court", "Representative of the Department of ... of Aktobe oblast").
+OFFICIAL_TITLE = {
+    "ru": r"(?i:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|пресс-секретар\w*|"
+          r"пресс-служб\w*|представител\w*|спикер\w*)",
+    "en": r"(?i:judge|lawyer|attorney|prosecutor|investigator|spokes(?:man|woman|person)|"
+          r"press[\s-]+(?:secretary|officer|service)|representative)",
+}
 OFFICIAL_BEFORE = {
-    "ru": re.compile(r"(?i:судь[яией]|адвокат\w*|защитник\w*|прокурор\w*|следовател\w*|пресс-секретар\w*|"
-                     r"пресс-служб\w*|представител\w*|спикер\w*)"
+    "ru": re.compile(OFFICIAL_TITLE["ru"] +
                      r"(?:\s+(?:[а-яё-]+(?:ого|его|ой|ей|ых|их|ов|ев|ии|ия|а|я|ы|и)(?<!ла)(?<!ли)|[А-ЯЁ][\w-]*)){0,6}\s*,?\s*$"),
-    "en": re.compile(r"(?i:judge|lawyer|attorney|prosecutor|investigator|spokes(?:man|woman|person)|"
-                     r"press[\s-]+(?:secretary|officer|service)|representative)"
+    "en": re.compile(OFFICIAL_TITLE["en"] +
                      r"(?:\s+(?:of|at|the|[A-Z][\w'-]*|(?i:[\w-]*(?:court|service|office|department|ministry|police|"
                      r"committee|oblast|region|city|district|regional|national|security|general)))){0,12}\s*,?\s*$"),
 }
 # How far before a name its title may begin.
 OFFICIAL_REACH = 120
+# Heads of state and government: the age told of one is no defendant's ("the 76-year-old president").
+HEAD_TITLE = {"ru": r"(?i:президент\w*|премьер-министр\w*|глав\w*\s+государства)",
+              "en": r"(?i:president|prime\s+minister|head\s+of\s+state)"}
+TITLED_BEFORE = {lang: re.compile(rf"(?:{HEAD_TITLE[lang]})\s+(?:[A-ZА-ЯЁ][\w'’.-]*\s+){{0,2}}[A-ZА-ЯЁ][\w'’-]*\s*$")
+                 for lang in HEAD_TITLE}
+# Whose age it is: the name told just before it ("Kozlov, 52,", "Kozlov, aged 52", "Козлов в
+# возрасте 52 лет", and, set off by a comma, "Kozlov, a 52-year-old activist"), or the name or
+# title told just after it ("52-year-old Kozlov", "the 52-year-old judge", "52-летний Козлов").
+NAME_BEFORE_AGE = re.compile(r"(?P<name>(?:[A-ZА-ЯЁ][\w'’.-]*\s+){0,3}[A-ZА-ЯЁ][\w'’-]+)(?P<gap>,?\s*(?:(?:a|an)\s+)?)$")
+NAME_AFTER_AGE = re.compile(r"\s*(?P<name>(?:[A-ZА-ЯЁ][\w'’.-]*\s+){0,3}[A-ZА-ЯЁ][\w'’-]+)")
 
 
 # "barred Ulasbek Akhmetov from ...": a full name the English model missed, of a surname's shape
@@ -334,11 +361,63 @@ PLURAL = {
 }
 
 
-def _persons(text: str, lang: str) -> list[dict]:
+def _age_of_other(text: str, m: re.Match, lang: str, others: frozenset[str]) -> bool:
+    """Is the age `m` told of someone other than a defendant: a public figure ("Tokayev, 69,"),
+    an official of the proceeding ("Judge Nurov, 56,"), a head of state ("the 76-year-old
+    president"), or a person `others` holds the name key of?"""
+    a, _ = sentence_bounds(text, m.start())
+    before = text[max(a, m.start() - OFFICIAL_REACH):m.start()]
+    told_before = NAME_BEFORE_AGE.search(before)
+    if m.group("age"):  # "52-year-old", "52-летний": of what follows, or of a name set off by a comma
+        end = m.start("noun") if m.groupdict().get("noun") else m.end()
+        after = text[end:end + OFFICIAL_REACH]
+        if re.match(rf"\s*(?:{OFFICIAL_TITLE[lang]}|{HEAD_TITLE[lang]})", after):
+            return True
+        if (told_after := NAME_AFTER_AGE.match(after)) and name_key(told_after.group("name")) in others:
+            return True
+        if not (told_before and "," in told_before.group("gap")):
+            return False
+    elif not told_before:
+        return False
+    titled = before[:told_before.end("name")]
+    return (name_key(told_before.group("name")) in others or bool(OFFICIAL_BEFORE[lang].search(titled))
+            or bool(TITLED_BEFORE[lang].search(titled)))
+
+
+def _woman_named_after(text: str, end: int) -> bool:
+    """Do the words after `end` ("... блогера| Гульнару Петрову") name a woman?"""
+    words = WORDS_AFTER_NOUN.match(text, end)
+    return bool(words) and any(w[0].isupper() and (is_female_first_name(w) or FEMALE_SURNAME.search(w))
+                               for w in words.group().split())
+
+
+def _text_gender(text: str, lang: str) -> str | None:
+    """The gender the text tells ("he", "жительница"), when it points one way only. A Russian noun of
+    a trade women hold too ("блогер") is a woman's when her name follows it, and a man's only when
+    nothing else tells a gender."""
+    flags = re.I if lang == "ru" else 0
+    told = SPEAKER_PRONOUN.sub(" ", text) if lang == "en" else text
+    female = bool(re.search(FEMALE[lang], told, flags))
+    male = common = False
+    for m in re.finditer(MALE[lang], told, flags):
+        if lang == "ru" and re.fullmatch(COMMON_GENDER_RU, m.group(), re.I):
+            if _woman_named_after(told, m.end()):
+                female = True
+            else:
+                common = True
+        else:
+            male = True
+    male = male or (common and not female)
+    return "female" if female and not male else "male" if male and not female else None
+
+
+def _persons(text: str, lang: str, others: frozenset[str] = frozenset()) -> list[dict]:
+    """The defendants' ages and genders. Ages told of public figures, officials and the people whose
+    name keys `others` holds are left out."""
     persons = []
     for m in AGE[lang].finditer(text):
         age = int(m.group("age") or m.group("age2") or (m.groupdict().get("age3") or 0))
-        if not 12 <= age <= 90:
+        if not 12 <= age <= 90 or _age_of_other(text, m, lang, others):
             continue
         gender = None
         if lang == "ru" and m.group("end"):
@@ -346,17 +425,14 @@ def _persons(text: str, lang: str) -> list[dict]:
             tail = text[m.end():m.end() + 25]
             if re.match(r"\s*(?:жительниц|женщин|девушк|гражданк|уроженк|мать|студентк)", tail, re.I):
                 gender = "female"
+            elif (noun := re.match(rf"\s*(?:{COMMON_GENDER_RU})\b", tail, re.I)) and _woman_named_after(text, m.end() + noun.end()):
+                gender = "female"
         elif lang == "en" and m.groupdict().get("noun"):
             noun = m.group("noun").lower()
             gender = "female" if re.fullmatch(FEMALE["en"], noun) else "male" if re.fullmatch(MALE["en"], noun) else None
         persons.append({"age": age, "gender": gender})
-    # Gender stated elsewhere in the text ("he", "жительница") fills in what ages left open,
-    # when the text points one way only.
-    flags = re.I if lang == "ru" else 0
-    told = SPEAKER_PRONOUN.sub(" ", text) if lang == "en" else text
-    female = bool(re.search(FEMALE[lang], told, flags))
-    male = bool(re.search(MALE[lang], told, flags))
-    text_gender = "female" if female and not male else "male" if male and not female else None
+    # Gender stated elsewhere in the text fills in what ages left open.
+    text_gender = _text_gender(text, lang)
     if persons:
         persons = [p if p["gender"] or not text_gender else {**p, "gender": text_gender} for p in persons]
     elif text_gender:
@@ -419,6 +495,27 @@ def _closed_before_trial(text: str, lang: str, stage: str | None) -> bool:
     return False
 
 
+# A title: the first line, when it is at most this long and a blank line follows it.
+TITLE_CHARS = 200
+TITLE = re.compile(rf"\s*[^\n]{{1,{TITLE_CHARS}}}\n[ \t]*\n")
+
+
+def _title_person(text: str, mentions: list[tuple[str, int | None]], names: list[str]) -> list[str]:
+    """The names of the one person the title names in full, when the report names others too and
+    returns to him after the title ("Процесс над Бауыржаном Сейткали", then two other bloggers held
+    elsewhere): the others are told of in passing, and would tie the report to their cases.
+    Otherwise all the names."""
+    title = TITLE.match(text)
+    if not title:
+        return names
+    keys = {key for name in names if (key := name_key(name))}
+    titled = {name_key(name) for name, at in mentions if at is not None and at < title.end()} & set(person_keys(names))
+    again = {name_key(name) for name, at in mentions if at is not None and at >= title.end()}
+    if len(titled) != 1 or len(keys) < 2 or not titled <= again:
+        return names
+    return [name for name in names if name_key(name) in titled]
+
+
 def find_facts(doc: Doc, matchers) -> dict:
     lang = "en" if doc.lang_ == "en" else "ru"
     text = text_of(doc)
@@ -465,11 +562,13 @@ def find_facts(doc: Doc, matchers) -> dict:
             count = None
     mentions = _name_mentions(text, lang, doc)
     officials = _officials(text, lang, mentions)
-    names = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
+    named = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
-        "persons": _persons(main, lang), "names": names,
+        "persons": _persons(main, lang, public_figures() | officials),
+        # Everyone named tells whether this is a case report; the main case's people are the frame's.
+        "named": named, "names": _title_person(text, mentions, named),
         "stage": stage, "closed_before_trial": _closed_before_trial(main, lang, stage),
         "topic": bool(topic or orgs),
     }
@@ -488,7 +587,7 @@ def make_case_facts(nlp: Language, name: str):
                     "closed_before_trial"):
             setattr(doc._, key, facts[key])
         # Only a case report forms a case: statistics, explainers, warnings and background do not.
-        doc._.doc_type = document_type(text_of(doc), nlp.lang, facts["names"], doc._.main_text, facts["topic"])
+        doc._.doc_type = document_type(text_of(doc), nlp.lang, facts["named"], doc._.main_text, facts["topic"])
         doc._.is_case_report = doc._.doc_type == "case_report"
         return doc
 

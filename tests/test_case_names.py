@@ -52,3 +52,20 @@ def test_a_title_in_a_first_names_place_or_inside_the_name_is_an_officials():
     for sentence in titled:
         text = lead + sentence + "\n\nZhumagulov said the activist may appeal."
         assert name_key("Zhumagulov") not in keys(text, "en"), sentence
+
+
+def test_a_title_naming_one_person_keeps_only_his_name():
+    # A review of several people held in different towns, titled after one of them: the others'
+    # names would tie the report to their cases.
+    text = ("Процесс над Бауыржаном Сейткали: день первый\n\n"
+            "Сейчас в следственных изоляторах Шымкента и Актау находятся трое пользователей соцсетей: "
+            "в Шымкенте это Бауыржан Сейткали, задержанный в мае, а в Актау Даурен Ахметжанов и Нурлан Темиров. "
+            "В понедельник суд начал рассматривать дело Сейткали, его обвиняют в разжигании розни.")
+    assert keys(text, "ru") == {name_key("Сейткали")}
+
+
+def test_a_title_naming_no_one_or_two_people_keeps_every_name():
+    body = ("Суд Актау приговорил Даурена Ахметжанова и Нурлана Темирова к пяти годам лишения свободы. "
+            "Ахметжанов и Темиров вину не признали.")
+    for title in ("В Актау осуждены двое активистов", "Даурен Ахметжанов и Нурлан Темиров осуждены"):
+        assert keys(f"{title}\n\n{body}", "ru") == {name_key("Ахметжанов"), name_key("Темиров")}, title
