@@ -465,7 +465,11 @@ def find_facts(doc: Doc, matchers) -> dict:
             count = None
     mentions = _name_mentions(text, lang, doc)
     officials = _officials(text, lang, mentions)
-    names = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
+    # A person named only in another case's sentences ("the charge under which X was jailed in
+    # 2012") is that case's, not this one's.
+    in_main = {name_key(name) for name, start in mentions if start is None or main[start:start + 1].strip()}
+    names = list(dict.fromkeys(name for name, _ in mentions
+                               if name_key(name) not in officials and name_key(name) in in_main))
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
