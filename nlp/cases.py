@@ -117,8 +117,21 @@ def _genders(doc: dict) -> set[str]:
 
 
 def _within(place_id: str, others: set[str]) -> bool:
-    """Is the place, or the region it lies in, among `others`?"""
-    return place_id in others or bool(set(regions_of([place_id])) & others)
+    """Is the place, or the region it lies in, or its namesake, among `others`?"""
+    return place_id in others or bool((set(regions_of([place_id])) | namesakes(place_id)) & others)
+
+
+NAMESAKE_SUFFIX = "-region"
+
+
+@lru_cache(maxsize=65536)
+def namesakes(place_id: str) -> frozenset[str]:
+    """A city and the region named after it ("Москва" and "Московская область", Almaty and Almaty
+    region): reports of one case name either (a regional court sits in the city; "near Moscow"),
+    though the city may not lie in that region."""
+    other = (place_id[:-len(NAMESAKE_SUFFIX)] if place_id.endswith(NAMESAKE_SUFFIX)
+             else place_id + NAMESAKE_SUFFIX)
+    return frozenset({other}) if get_place(other) else frozenset()
 
 
 def _first_term(doc: dict) -> tuple | None:
@@ -272,10 +285,13 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
         out.checked.append("place")
         if not (pa & pb or _within(ma, pb | rb) or _within(mb, pa | ra)):
             return out.contradict("place", f"{ma} vs {mb}")
+    near = {n for p in pa | ra for n in namesakes(p)} & (pb | rb)
     if pa & pb:
         out.add(2.0, "place", ", ".join(sorted(pa & pb)))
     elif ra & rb:
         out.add(1.0, "region", ", ".join(sorted(ra & rb)))
+    elif near:
+        out.add(1.0, "region", ", ".join(sorted(near)))
     elif pa and pb:
         return out.contradict("place", f"{', '.join(sorted(pa))} vs {', '.join(sorted(pb))}")
     arts_a, arts_b = set(a.get("articles") or []), set(b.get("articles") or [])

@@ -123,6 +123,18 @@ def test_different_banned_organisations_count_against_a_link():
     assert "organisation" in compare(a, b).checked
 
 
+def test_a_city_and_the_region_named_after_it_do_not_contradict():
+    # "Moscow Regional Military Court" in one report, "Московская область" in the other.
+    city = {"id": "a", "places": ["ru-moscow"], "regions": ["ru-moscow"], "orgs": ["isis"],
+            "penalties": [{"kind": "prison", "min_years": 12, "max_years": 18}]}
+    region = {"id": "b", "places": ["ru-moscow-region"], "regions": ["ru-moscow-region"], "orgs": ["isis"],
+              "penalties": [{"kind": "prison", "min_years": 12, "max_years": 18}]}
+    comparison = compare(city, region)
+    assert comparison.contradiction is None and ("region", "ru-moscow-region") in comparison.shared
+    # Two cities far apart still do.
+    assert compare(city, {**region, "places": ["kz-almaty"], "regions": ["kz-almaty"]}).contradiction[0] == "place"
+
+
 def test_person_names_meet_across_scripts():
     assert name_key("Руслан Кулекбаев") == name_key("Ruslan Kulekbayev") is not None
     assert name_key("Кулекбаев") != name_key("Nazarbayev")
