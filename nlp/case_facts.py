@@ -210,6 +210,14 @@ OFFICIAL_BEFORE = {
                      r"(?:\s+(?:of|at|the|[A-Z][\w'-]*|(?i:[\w-]*(?:court|service|office|department|ministry|police|"
                      r"committee|oblast|region|city|district|regional|national|security|general)))){0,12}\s*,?\s*$"),
 }
+# A title told after the name, set off by a comma: "Zhandos Umiraliyev, deputy prosecutor general,",
+# "Ерлан Сейтов, пресс-секретарь суда".
+# Told so at a person's first mention, it is that person's role in the report whatever follows
+# ("Umiraliyev said"). Lawyers are left out: a defendant may be one ("Ivanov, a lawyer, was jailed").
+OFFICE_TITLE = {"ru": r"(?i:судь[яией]|прокурор\w*|генпрокурор\w*|следовател\w*|пресс-секретар\w*|представител\w*|спикер\w*)",
+                "en": r"(?i:judge|prosecutor|investigator|spokes(?:man|woman|person)|press[\s-]+(?:secretary|officer)|representative)"}
+OFFICIAL_AFTER = {lang: re.compile(r"\s*,\s*(?:(?:the|a|an)\s+)?(?:[\w-]+\s+){0,3}?" + OFFICE_TITLE[lang])
+                  for lang in OFFICE_TITLE}
 # How far before a name its title may begin.
 OFFICIAL_REACH = 120
 # Heads of state and government: the age told of one is no defendant's ("the 76-year-old president").
@@ -250,7 +258,8 @@ def _officials(text: str, lang: str, mentions: list[tuple[str, int | None]]) -> 
     court's press secretary): they take part in many cases and identify none. A name told once
     without a title ("адвокат Билаша", then "Билаш заявил") is the case's."""
     titled: dict[str, bool] = {}
-    for name, start in mentions:
+    introduced: set[str] = set()  # first told with an office after the name
+    for name, start in sorted(mentions, key=lambda m: -1 if m[1] is None else m[1]):
         if not (key := name_key(name)):
             continue
         if start is None:
@@ -258,8 +267,10 @@ def _officials(text: str, lang: str, mentions: list[tuple[str, int | None]]) -> 
             continue
         a, _ = sentence_bounds(text, start)
         before = text[max(a, start - OFFICIAL_REACH):start]
+        if key not in titled and OFFICIAL_AFTER[lang].match(text, start + len(re.match(r"[\w'’-]*", text[start:]).group())):
+            introduced.add(key)
         titled[key] = titled.get(key, True) and bool(OFFICIAL_BEFORE[lang].search(before))
-    return {key for key, only in titled.items() if only}
+    return {key for key, only in titled.items() if only} | introduced
 
 
 # "Aidos Serikbayev was convicted": a name the English model often misses.

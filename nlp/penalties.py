@@ -46,11 +46,13 @@ NOT_IMPOSED = {
     "ru": r"грозит|грозило|грозят|грозил|светит|предусматрива|наказывается|санкци|запрос|просил|просит|потребова|"
           r"требова|прокурор|гособвинител|обвинени[ея]\s+просил|вплоть\s+до|может\s+получить|могут\s+получить|"
           r"ранее|до\s+этого|уже\s+отбывал|в\s+прошлом|напомним|уже\s+осудили|мер[аыу]\s+пресечения|"
-          r"под\s+страж|домашн\w+\s+арест|арестовал|продлил|максимальн",
+          r"под\s+страж|домашн\w+\s+арест|арестовал|продлил|максимальн|"
+          r"(?:может|могут)\s+быть\s+(?:наказан|приговор|осужд|лишен)\w*",
     "en": r"\bfaces?\b|facing|punishable|\bcarr(?:y|ies)\b|provides\s+for|requested|asked\s+for|\basked\b|sought|"
           r"\bseeks?\b|demanded|prosecutors?|prosecution|could\s+get|could\s+receive|could\s+face|previously|"
           r"earlier\s+served|had\s+served|\brisks?\b|maximum|(?:is|are|currently)\s+serving|separate\s+case|"
-          r"another\s+case|pre-?trial|detention\s+for|remanded|envisag|stipulat|prescrib",
+          r"another\s+case|pre-?trial|detention\s+for|remanded|envisag|stipulat|prescrib|"
+          r"(?:can|could|may|might)\s+be\s+(?:punished|sentenced|jailed|imprisoned)(?:\s+(?:with|to|for|by))?",
 }
 YEARS = {"ru": r"(?:год[а-я]*|лет)", "en": r"(?:years?|yrs?)"}
 MONTHS = {"ru": r"месяц[а-я]*", "en": r"months?"}

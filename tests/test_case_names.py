@@ -69,3 +69,18 @@ def test_a_title_naming_no_one_or_two_people_keeps_every_name():
             "Ахметжанов и Темиров вину не признали.")
     for title in ("В Актау осуждены двое активистов", "Даурен Ахметжанов и Нурлан Темиров осуждены"):
         assert keys(f"{title}\n\n{body}", "ru") == {name_key("Ахметжанов"), name_key("Темиров")}, title
+
+
+def test_a_name_first_told_with_an_office_after_it_is_the_officials():
+    # The prosecutor is named again bare ("Serikbayev said"): still the official, not the case's.
+    text = ("Police in Kokshetau have opened a case of separatist propaganda against Oleg Voronin, 41, "
+            "according to Daniyar Serikbayev, deputy prosecutor of Akmola region. \"The suspect's home was "
+            "searched,\" Serikbayev said. Voronin faces up to ten years in prison.")
+    found = keys(text, "en")
+    assert "vrn" in found and "srkbv" not in found, found
+
+
+def test_a_defendant_told_to_be_a_lawyer_keeps_his_name():
+    text = ("A court in Oral has sentenced Oleg Voronin, a lawyer from the city, to five years in prison "
+            "for separatist propaganda. Voronin denied the charge.")
+    assert "vrn" in keys(text, "en")
