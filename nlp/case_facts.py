@@ -575,9 +575,10 @@ def find_facts(doc: Doc, matchers) -> dict:
     officials = _officials(text, lang, mentions)
     named = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
     # A person named only in another case's sentences ("the charge under which X was jailed in
-    # 2012") is that case's, not this one's.
+    # 2012") is that case's, not this one's; unless the main case's sentences name no one (its
+    # defendant named only where his earlier record is told: "Задержанным оказался ранее судимый X").
     in_main = {name_key(name) for name, start in mentions if start is None or main[start:start + 1].strip()}
-    main_named = [name for name in named if name_key(name) in in_main]
+    main_named = [name for name in named if name_key(name) in in_main] if in_main & set(map(name_key, named)) else named
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,

@@ -84,3 +84,11 @@ def test_a_defendant_told_to_be_a_lawyer_keeps_his_name():
     text = ("A court in Oral has sentenced Oleg Voronin, a lawyer from the city, to five years in prison "
             "for separatist propaganda. Voronin denied the charge.")
     assert "vrn" in keys(text, "en")
+
+
+def test_a_defendant_named_only_where_his_record_is_told_keeps_his_name():
+    # The sentence telling his earlier conviction is another case's frame, but the main case's
+    # sentences name no one else: the name is the defendant's.
+    text = ("В Таразе задержан подозреваемый в нападении на отдел полиции. Возбуждено уголовное дело об "
+            "акте терроризма.\n\nЗадержанным оказался 31-летний Ержан Нуртазин, ранее судимый за разбой.")
+    assert "nrtzn" in keys(text, "ru")
