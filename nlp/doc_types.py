@@ -84,10 +84,17 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
 
     out: Counter = Counter()
     read = 0  # characters of the report read so far, page furniture left out
+    seen: set[str] = set()
     for start, end, _ in sentences(main):
         s = main[start:end]
         if not s.strip() or _furniture(main, start, s):
             continue
+        # A headline repeated by the page (title, heading, breadcrumb) is read once: its copies
+        # would count its cues again and push the report's first sentences out of the lead.
+        said = " ".join(s.split())
+        if said in seen:
+            continue
+        seen.add(said)
         lead, read = read < LEAD_CHARS, read + len(s)
         stats = len(cues["statistics"].findall(s)) if beginnings["statistics"].may_match(low, start, end) else 0
         # A count of people detained or convicted is statistics, not one proceeding. (Whether the
