@@ -28,7 +28,7 @@ from nlp.vocabulary import LANGUAGES
 
 DOC_TYPES = ("case_report", "statistics", "explainer", "warning", "background")
 OTHER_KINDS = ("warning", "explainer", "background", "statistics")
-EXTRA = ("proceeding", "case_opened", "example")
+EXTRA = ("proceeding", "case_opened", "example", "period")
 # Where a proceeding told in the first lines makes a case report even among other cues.
 LEAD_CHARS = 600
 COURT = re.compile(r"(?<![а-яё])суд(?:ом|а|у|е)?(?![а-яё])|\bcourt\b", re.I)
@@ -55,6 +55,7 @@ def _cues() -> dict[str, dict[str, re.Pattern]]:
                                    + kinds[lang]["proceeding"])
         out[lang]["case_opened"] = _any(kinds[lang]["case_opened"])
         out[lang]["example"] = _any(kinds[lang]["example"])
+        out[lang]["period"] = _any(kinds[lang]["period"])
         out[lang]["topic"] = _any(stages["topic"][lang])
     return out
 
@@ -84,12 +85,19 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
 
     out: Counter = Counter()
     read = 0  # characters of the report read so far, page furniture left out
+    seen: set[str] = set()
     for start, end, _ in sentences(main):
         s = main[start:end]
         if not s.strip() or _furniture(main, start, s):
             continue
+        # A headline repeated by the page (title, heading, breadcrumb) is read once: its copies
+        # would count its cues again and push the report's first sentences out of the lead.
+        said = " ".join(s.split())
+        if said in seen:
+            continue
+        seen.add(said)
         lead, read = read < LEAD_CHARS, read + len(s)
-        stats = len(cues["statistics"].findall(s)) if beginnings["statistics"].may_match(low, start, end) else 0
+        stats = _statistics_cues(cues, s) if beginnings["statistics"].may_match(low, start, end) else 0
         # A count of people detained or convicted is statistics, not one proceeding. (Whether the
         # sentence names a person is asked last: it is the dearest question.)
         if stats < 2 and (found("action", s, start) and has_person(s) or found("case_opened", s, start)):
@@ -111,8 +119,16 @@ def features(text: str, lang: str, names: Iterable[str] = (), main: str | None =
     return out
 
 
+def _statistics_cues(cues: dict, s: str) -> int:
+    """How many statistics cues a sentence has. A reporting period ("in 2019", "с начала года")
+    counts only beside a count or another statistics cue: alone, a year dates an event of a
+    story ("the movement was banned in 2005")."""
+    counts = len(cues["statistics"].findall(s))
+    return counts + len(cues["period"].findall(s)) if counts else 0
+
+
 def _stats_sentence(cues: dict, s: str, has_person) -> bool:
-    stats = len(cues["statistics"].findall(s))
+    stats = _statistics_cues(cues, s)
     return stats >= 2 or bool(stats and not has_person(s))
 
 
