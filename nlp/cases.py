@@ -382,8 +382,9 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
     # Similarity may rank and break ties, never decide alone: without a fact that identifies a
     # case (place, name, article, organisation, full date), or two that together do (the same
     # term and age, say), no similarity links two reports.
+    # A banned movement alone identifies no case: hundreds of its members' cases share it.
     facts = {fact for fact, value in out.shared if fact != "convicted" or value != "1"}
-    if not facts & IDENTIFYING and len(facts) < 2:
+    if not facts & (IDENTIFYING - {"organisation"}) and len(facts) < 2:
         out.score, out.unanchored = NOT_LINKABLE, True
     return out
 

@@ -135,6 +135,15 @@ def test_a_city_and_the_region_named_after_it_do_not_contradict():
     assert compare(city, {**region, "places": ["kz-almaty"], "regions": ["kz-almaty"]}).contradiction[0] == "place"
 
 
+def test_a_banned_movement_alone_links_no_reports():
+    # Two members' verdicts, no place or name given: the movement is shared by hundreds of cases.
+    a = {"id": "a", "orgs": ["dvk"], "stage": "verdict"}
+    b = {"id": "b", "orgs": ["dvk"], "stage": "verdict"}
+    assert compare(a, b).unanchored
+    both_in_almaty = compare({**a, "places": ["kz-almaty"]}, {**b, "places": ["kz-almaty"]})
+    assert not both_in_almaty.unanchored and ("organisation", "dvk") in both_in_almaty.shared
+
+
 def test_person_names_meet_across_scripts():
     assert name_key("Руслан Кулекбаев") == name_key("Ruslan Kulekbayev") is not None
     assert name_key("Кулекбаев") != name_key("Nazarbayev")
