@@ -42,6 +42,8 @@ class Thresholds:
     different_names_penalty: float = 1.5
     different_organisations_penalty: float = 2.5
     many_named: int = 4
+    big_city_population: int = 800_000
+    big_city_points: float = 1.0
     min_score: float = 3.5
     similarity_floor: float = 0.82
     similarity_full: float = 0.93
@@ -119,6 +121,12 @@ def _genders(doc: dict) -> set[str]:
 def _within(place_id: str, others: set[str]) -> bool:
     """Is the place, or the region it lies in, or its namesake, among `others`?"""
     return place_id in others or bool((set(regions_of([place_id])) | namesakes(place_id)) & others)
+
+
+@lru_cache(maxsize=65536)
+def _population(place_id: str) -> int:
+    place = get_place(place_id)
+    return place.population if place and place.kind not in ("country", "region") else 0
 
 
 NAMESAKE_SUFFIX = "-region"
@@ -287,7 +295,10 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
             return out.contradict("place", f"{ma} vs {mb}")
     near = {n for p in pa | ra for n in namesakes(p)} & (pb | rb)
     if pa & pb:
-        out.add(2.0, "place", ", ".join(sorted(pa & pb)))
+        # A town in common is strong evidence; a city of a million, where many cases are tried
+        # each year, is weaker.
+        big = all(_population(p) >= th.big_city_population for p in pa & pb)
+        out.add(th.big_city_points if big else 2.0, "place", ", ".join(sorted(pa & pb)))
     elif ra & rb:
         out.add(1.0, "region", ", ".join(sorted(ra & rb)))
     elif near:

@@ -144,6 +144,15 @@ def test_a_banned_movement_alone_links_no_reports():
     assert not both_in_almaty.unanchored and ("organisation", "dvk") in both_in_almaty.shared
 
 
+def test_a_city_of_a_million_in_common_is_weaker_evidence_than_a_town():
+    def place_only(place, region):
+        return compare({"id": "a", "places": [place], "regions": [region]},
+                       {"id": "b", "places": [place], "regions": [region]}).score
+
+    assert place_only("kz-almaty", "kz-almaty") == thresholds().big_city_points == 1.0
+    assert place_only("kz-semey", "kz-abai-region") == 2.0
+
+
 def test_person_names_meet_across_scripts():
     assert name_key("Руслан Кулекбаев") == name_key("Ruslan Kulekbayev") is not None
     assert name_key("Кулекбаев") != name_key("Nazarbayev")

@@ -30,11 +30,11 @@ def test_a_case_a_court_ends_or_that_goes_on_is_not():
                       "discord; the investigation continues.", "en")
 
 
-CLOSED = {"id": "c", "places": ["kz-shymkent"], "regions": ["kz-turkistan-region"], "names": ["jmbv"],
+CLOSED = {"id": "c", "places": ["kz-taraz"], "regions": ["kz-zhambyl-region"], "names": ["jmbv"],
           "stage": "detention", "closed_before_trial": 1}
-VERDICT = {"id": "v", "places": ["kz-shymkent"], "regions": ["kz-turkistan-region"], "names": ["jmbv"],
+VERDICT = {"id": "v", "places": ["kz-taraz"], "regions": ["kz-zhambyl-region"], "names": ["jmbv"],
            "stage": "verdict"}
-DETAINED = {"id": "d", "places": ["kz-shymkent"], "regions": ["kz-turkistan-region"], "names": ["jmbv"],
+DETAINED = {"id": "d", "places": ["kz-taraz"], "regions": ["kz-zhambyl-region"], "names": ["jmbv"],
             "stage": "detention"}
 
 
