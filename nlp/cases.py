@@ -42,7 +42,7 @@ class Thresholds:
     different_names_penalty: float = 1.5
     different_organisations_penalty: float = 2.5
     many_named: int = 4
-    big_city_population: int = 800_000
+    big_city_population: int = 450_000
     big_city_points: float = 1.0
     min_score: float = 3.5
     similarity_floor: float = 0.82
@@ -124,9 +124,11 @@ def _within(place_id: str, others: set[str]) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _population(place_id: str) -> int:
+def _population(place_id: str) -> int | None:
+    """A city's, town's or district's population; None for a region or a country (named beside its
+    city, it says no more than the city)."""
     place = get_place(place_id)
-    return place.population if place and place.kind not in ("country", "region") else 0
+    return place.population if place and place.kind not in ("country", "region") else None
 
 
 NAMESAKE_SUFFIX = "-region"
@@ -295,9 +297,11 @@ def compare(a: dict, b: dict, th: Thresholds | None = None) -> Comparison:
             return out.contradict("place", f"{ma} vs {mb}")
     near = {n for p in pa | ra for n in namesakes(p)} & (pb | rb)
     if pa & pb:
-        # A town in common is strong evidence; a city of a million, where many cases are tried
-        # each year, is weaker.
-        big = all(_population(p) >= th.big_city_population for p in pa & pb)
+        # A town in common is strong evidence; a big city (the capitals, the largest regional
+        # centres), where many cases are tried each year, is weaker. A region named beside its
+        # city says no more than the city.
+        towns = [pop for pop in map(_population, pa & pb) if pop is not None]
+        big = bool(towns) and min(towns) >= th.big_city_population
         out.add(th.big_city_points if big else 2.0, "place", ", ".join(sorted(pa & pb)))
     elif ra & rb:
         out.add(1.0, "region", ", ".join(sorted(ra & rb)))

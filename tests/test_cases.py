@@ -144,13 +144,17 @@ def test_a_banned_movement_alone_links_no_reports():
     assert not both_in_almaty.unanchored and ("organisation", "dvk") in both_in_almaty.shared
 
 
-def test_a_city_of_a_million_in_common_is_weaker_evidence_than_a_town():
+def test_a_big_city_in_common_is_weaker_evidence_than_a_town():
     def place_only(place, region):
         return compare({"id": "a", "places": [place], "regions": [region]},
                        {"id": "b", "places": [place], "regions": [region]}).score
 
     assert place_only("kz-almaty", "kz-almaty") == thresholds().big_city_points == 1.0
+    assert place_only("kz-aktobe", "kz-aktobe-region") == 1.0  # a regional centre of 500,000
     assert place_only("kz-semey", "kz-abai-region") == 2.0
+    # The region named beside its city adds nothing.
+    both = {"id": "a", "places": ["kz-aktobe", "kz-aktobe-region"], "regions": ["kz-aktobe-region"]}
+    assert compare(both, {**both, "id": "b"}).score == 1.0
 
 
 def test_person_names_meet_across_scripts():
