@@ -573,18 +573,18 @@ def find_facts(doc: Doc, matchers) -> dict:
             count = None
     mentions = _name_mentions(text, lang, doc)
     officials = _officials(text, lang, mentions)
-    named = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
+    people = list(dict.fromkeys(name for name, _ in mentions if name_key(name) not in officials))
     # A person named only in another case's sentences ("the charge under which X was jailed in
     # 2012") is that case's, not this one's; unless the main case's sentences name no one (its
     # defendant named only where his earlier record is told: "Задержанным оказался ранее судимый X").
     in_main = {name_key(name) for name, start in mentions if start is None or main[start:start + 1].strip()}
-    main_named = [name for name in named if name_key(name) in in_main] if in_main & set(map(name_key, named)) else named
+    main_people = [name for name in people if name_key(name) in in_main]
     return {
         "orgs": orgs, "platforms": platform_names, "accused_count": count,
         "convicted_count": count if stage in ("verdict", "appeal") else None,
         "persons": _persons(main, lang, public_figures() | officials),
         # Everyone named tells whether this is a case report; the main case's people are the frame's.
-        "named": named, "names": _title_person(text, mentions, main_named),
+        "named": people, "names": _title_person(text, mentions, main_people or people),
         "stage": stage, "closed_before_trial": _closed_before_trial(main, lang, stage),
         "topic": bool(topic or orgs),
     }

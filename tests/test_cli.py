@@ -96,6 +96,15 @@ def test_extract_prints_the_documented_json(runner):
             assert item["text"] in text
 
 
+def group_texts(runner, tmp_path, rows):
+    """`corpus group-texts` over rows written as JSON lines; it must succeed."""
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    result = runner.invoke(cli, ["group-texts", str(path)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_group_texts_groups_a_russian_and_an_english_report(runner, tmp_path):
     rows = [
         {"id": "ru1", "lang": "ru", "published": "2019-09-12",
@@ -108,10 +117,7 @@ def test_group_texts_groups_a_russian_and_an_english_report(runner, tmp_path):
          "text": "Житель Шымкента осужден на 5 лет лишения свободы за пропаганду терроризма по ч. 1 ст. 256 УК РК."},
         {"id": "x", "text": "Футбольный клуб выиграл матч в Алматы."},
     ]
-    path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
-    result = runner.invoke(cli, ["group-texts", str(path)])
-    assert result.exit_code == 0, result.output
+    result = group_texts(runner, tmp_path, rows)
     out = {r["id"]: r["case_id"] for r in map(json.loads, result.output.splitlines())}
     assert out["ru1"] == out["en1"] is not None
     assert out["ru2"] not in (None, out["ru1"])
@@ -129,8 +135,5 @@ def test_group_texts_gives_no_case_to_a_page_the_relevance_gate_turns_away(runne
          "text": "A court in Karaganda has sentenced former district akim Serik Baltabayev to eight years in "
                  "prison for taking a large bribe. He was detained in March 2022."},
     ]
-    path = tmp_path / "in.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
-    result = runner.invoke(cli, ["group-texts", str(path)])
-    assert result.exit_code == 0, result.output
+    result = group_texts(runner, tmp_path, rows)
     assert [json.loads(line)["case_id"] for line in result.output.splitlines()] == [None, None]
